@@ -1,0 +1,232 @@
+"""The ``HTTPSGuard`` extension: the redirect, its global mode, and HSTS.
+
+Everything a request needs is resolved in ``init_app``: options are checked
+and frozen, the HSTS value is built, the scheme test is chosen for the
+configured proxy trust. Per request, the guard does a few dictionary
+lookups; a view's policy is decided the first time the endpoint is seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from typing import Any, Callable, Optional
+
+from flask import Flask, Request, Response, request
+from werkzeug.exceptions import Forbidden
+
+from .headers import mark_cookies_secure
+from .location import https_url
+from .options import GuardOptions, check_option_names, resolve_options
+from .policy import Decision, Policy
+from .scheme import carries_proxy_header, make_secure_test
+
+logger = logging.getLogger("flask_https_guard")
+
+#: Methods that are redirected with 302/301; every other method gets 307/308
+#: so that the method and the body survive (RFC 9110 15.4).
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: Methods that ``reject_insecure_writes`` still redirects.
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class InsecureWriteRejected(Forbidden):
+    """An insecure write refused under ``reject_insecure_writes=True``."""
+
+    description = (
+        "HTTPS is required. This request was sent over plain HTTP and was not"
+        " processed: its contents may already have been seen on the network."
+        " Send it again over HTTPS."
+    )
+
+
+class HTTPSGuard:
+    """Keep a Flask app on HTTPS.
+
+    In global mode (the default) every plain-HTTP request is redirected to
+    the same URL on https: GET and HEAD with 302 (301 when ``permanent``),
+    every other method with 307 (308) so the method and body survive. Secure
+    responses get ``Strict-Transport-Security`` and ``Secure`` cookies.
+
+    ::
+
+        app = Flask(__name__)
+        HTTPSGuard(app)
+
+        # or, in an app factory
+        guard = HTTPSGuard(trusted_proxies=1)
+        def create_app():
+            app = Flask(__name__)
+            guard.init_app(app)
+            return app
+
+    Each keyword is also a config key ``HTTPS_GUARD_<NAME>``; an argument
+    wins over the config. See the README for the list of options.
+    """
+
+    def __init__(self, app: Optional[Flask] = None, **options: Any) -> None:
+        check_option_names(options)
+        self._explicit_options: dict[str, Any] = dict(options)
+        self._app_guards: weakref.WeakKeyDictionary[Flask, _AppGuard] = (
+            weakref.WeakKeyDictionary()
+        )
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install the guard on ``app``, reading ``app.config``.
+
+        Raises TypeError or ValueError for an invalid option, naming it.
+        """
+        if "https_guard" in app.extensions:
+            raise RuntimeError(
+                f"an HTTPSGuard is already installed on app {app.name!r}"
+            )
+        options = resolve_options(self._explicit_options, app.config)
+        app_guard = _AppGuard(app, options)
+        if options.secure_cookies:
+            # The session cookie is written after the after_request hooks,
+            # so its Secure flag has to come from Flask's own setting.
+            app.config["SESSION_COOKIE_SECURE"] = True
+        if options.enabled is not False:
+            install_hooks_first(
+                app, app_guard.before_request, app_guard.after_request
+            )
+        self._app_guards[app] = app_guard
+        app.extensions["https_guard"] = self
+
+    def options_for(self, app: Flask) -> GuardOptions:
+        """The options in force on ``app``, as resolved by ``init_app``."""
+        return self._app_guard(app).options
+
+    def decision_for(self, app: Flask, endpoint: Optional[str], path: str) -> Decision:
+        """What an insecure request to ``endpoint`` at ``path`` gets on ``app``."""
+        return self._app_guard(app).policy.decide(endpoint, path)
+
+    def _app_guard(self, app: Flask) -> _AppGuard:
+        try:
+            return self._app_guards[app]
+        except KeyError:
+            raise RuntimeError(
+                f"this HTTPSGuard is not installed on app {app.name!r};"
+                " call init_app(app) first"
+            ) from None
+
+
+def install_hooks_first(
+    app: Flask,
+    before: Callable[[], Optional[Response]],
+    after: Callable[[Response], Response],
+) -> None:
+    """Run ``before`` ahead of every other before_request handler, and
+    ``after`` after every other after_request handler.
+
+    Flask runs the app's before_request functions in list order, then the
+    blueprints'; it runs after_request functions in reverse. Index 0 is
+    therefore first for ``before`` and last for ``after``, whatever is
+    registered before or after us. Running first matters: a basic-auth hook
+    that ran before the redirect would ask for credentials in clear.
+    """
+    app.before_request_funcs.setdefault(None, []).insert(0, before)
+    app.after_request_funcs.setdefault(None, []).insert(0, after)
+
+
+class _AppGuard:
+    """The guard as installed on one app: resolved options and the hooks."""
+
+    def __init__(self, app: Flask, options: GuardOptions) -> None:
+        self.app = app
+        self.options = options
+        self.policy = Policy(app, options.global_mode, options.skips)
+        self._is_secure = make_secure_test(options.trusted_proxies)
+        self._hsts = options.hsts_policy()
+        self._watch_untrusted_headers = options.trusted_proxies == 0
+        self._warning_lock = threading.Lock()
+
+    def is_active(self) -> bool:
+        """Whether the guard acts now: ``enabled``, or not in debug mode."""
+        enabled = self.options.enabled
+        return not self.app.debug if enabled is None else enabled
+
+    def before_request(self) -> Optional[Response]:
+        return self.answer_insecure_request(request._get_current_object())  # type: ignore[attr-defined]
+
+    def answer_insecure_request(self, current: Request) -> Optional[Response]:
+        """The redirect (or refusal) for an insecure request; None otherwise."""
+        environ = current.environ
+        if self._is_secure(environ) or not self.is_active():
+            return None
+        if self._watch_untrusted_headers and carries_proxy_header(environ):
+            self._warn_untrusted_proxy_header()
+        rule = current.url_rule
+        endpoint = rule.endpoint if rule is not None else None
+        if not self.policy.decide(endpoint, environ.get("PATH_INFO", "")).guarded:
+            return None
+        return self._redirect_or_refuse(environ, current.method)
+
+    def _redirect_or_refuse(self, environ: dict[str, Any], method: str) -> Response:
+        options = self.options
+        if options.reject_insecure_writes and method not in _READ_METHODS:
+            raise InsecureWriteRejected()
+        location = https_url(
+            environ,
+            options.redirect_host,
+            options.redirect_port,
+            self.app.config.get("TRUSTED_HOSTS"),
+        )
+        if method in _SAFE_METHODS:
+            status = 301 if options.permanent else 302
+        else:
+            status = 308 if options.permanent else 307
+        return self.app.response_class(status=status, headers={"Location": location})
+
+    def after_request(self, response: Response) -> Response:
+        if self._is_secure(request.environ) and self.is_active():
+            if self._hsts is not None:
+                self._hsts.apply(response.headers)
+            if self.options.secure_cookies:
+                mark_cookies_secure(response.headers)
+        return response
+
+    def _warn_untrusted_proxy_header(self) -> None:
+        with self._warning_lock:
+            if not self._watch_untrusted_headers:
+                return
+            self._watch_untrusted_headers = False
+        logger.warning(
+            "A plain-HTTP request to app %r carries X-Forwarded-Proto or"
+            " Forwarded, but trusted_proxies is 0, so the guard ignores them"
+            " and redirects. If the app runs behind a proxy that terminates"
+            " TLS, set trusted_proxies (HTTPS_GUARD_TRUSTED_PROXIES) to the"
+            " number of proxies, or requests will loop between http and https.",
+            self.app.name,
+        )
+
+
+# --- @require_https on an app without HTTPSGuard ----------------------------
+
+_fallback_lock = threading.Lock()
+
+
+def fallback_guard_for(app: Flask) -> _AppGuard:
+    """The guard that enforces @require_https on an app that has none.
+
+    Built on first use from the app's config with ``global_mode=False``; logs
+    a warning once per app so the missing ``HTTPSGuard`` gets noticed.
+    """
+    key = "https_guard_fallback"
+    app_guard = app.extensions.get(key)
+    if app_guard is None:
+        with _fallback_lock:
+            app_guard = app.extensions.get(key)
+            if app_guard is None:
+                options = resolve_options({"global_mode": False}, app.config)
+                app_guard = app.extensions[key] = _AppGuard(app, options)
+                logger.warning(
+                    "App %r has views marked @require_https but no HTTPSGuard;"
+                    " they are redirected with default options but get no HSTS"
+                    " header. Add HTTPSGuard(app, global_mode=False).",
+                    app.name,
+                )
+    return app_guard  # type: ignore[no-any-return]

@@ -1,0 +1,115 @@
+"""The response headers a guard adds on secure responses.
+
+Both :class:`~flask_https_guard.HTTPSGuard` and the Flask-SSLify drop-in apply
+HSTS through this module, so the header is spelled, validated and applied
+in one place.
+
+>>> policy = HSTSPolicy(max_age=63072000, include_subdomains=True, preload=True)
+>>> str(policy)
+'max-age=63072000; includeSubDomains; preload'
+"""
+
+from __future__ import annotations
+
+from werkzeug.datastructures import Headers
+
+HSTS_HEADER = "Strict-Transport-Security"
+
+#: The smallest max-age the HSTS preload list accepts (hstspreload.org).
+PRELOAD_MIN_MAX_AGE = 31536000
+
+
+class HSTSPolicy:
+    """An HTTP Strict Transport Security policy (RFC 6797).
+
+    ``str(policy)`` is the header value. The constructor refuses policies a
+    browser or the preload list would reject, so a bad policy fails when the
+    app starts rather than silently in the field:
+
+    - ``max_age`` must be a whole number of seconds, 0 or more (0 tells the
+      browser to forget the host);
+    - ``preload`` requires ``include_subdomains`` and a ``max_age`` of at
+      least one year, the preload list's rules.
+
+    >>> str(HSTSPolicy())
+    'max-age=31536000'
+    """
+
+    __slots__ = ("max_age", "include_subdomains", "preload", "value")
+
+    def __init__(
+        self,
+        max_age: int = 31536000,
+        include_subdomains: bool = False,
+        preload: bool = False,
+    ) -> None:
+        if isinstance(max_age, bool) or not isinstance(max_age, int):
+            raise TypeError(
+                f"max_age must be a whole number of seconds, got {max_age!r}"
+            )
+        if max_age < 0:
+            raise ValueError(f"max_age must be 0 or more seconds, got {max_age}")
+        if preload and not include_subdomains:
+            raise ValueError(
+                "preload=True requires include_subdomains=True: the HSTS preload"
+                " list only accepts policies that cover every subdomain"
+            )
+        if preload and max_age < PRELOAD_MIN_MAX_AGE:
+            raise ValueError(
+                f"preload=True requires max_age of at least {PRELOAD_MIN_MAX_AGE}"
+                f" (one year), the preload list's minimum; got {max_age}"
+            )
+        self.max_age = max_age
+        self.include_subdomains = include_subdomains
+        self.preload = preload
+        # Built once: the value is sent on every secure response.
+        directives = [f"max-age={max_age}"]
+        if include_subdomains:
+            directives.append("includeSubDomains")
+        if preload:
+            directives.append("preload")
+        self.value = "; ".join(directives)
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return (
+            f"HSTSPolicy(max_age={self.max_age},"
+            f" include_subdomains={self.include_subdomains},"
+            f" preload={self.preload})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HSTSPolicy) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def apply(self, headers: Headers) -> None:
+        """Add the header unless the view already set its own."""
+        headers.setdefault(HSTS_HEADER, self.value)
+
+
+def mark_cookies_secure(headers: Headers) -> None:
+    """Add the ``Secure`` attribute to every ``Set-Cookie`` that lacks it.
+
+    Used on secure responses only: a cookie set over HTTPS without ``Secure``
+    would be sent back by the browser over plain HTTP, in clear.
+    """
+    cookies = headers.getlist("Set-Cookie")
+    if not cookies or all(_has_secure_attribute(cookie) for cookie in cookies):
+        return
+    headers.setlist(
+        "Set-Cookie",
+        [
+            cookie if _has_secure_attribute(cookie) else f"{cookie}; Secure"
+            for cookie in cookies
+        ],
+    )
+
+
+def _has_secure_attribute(cookie: str) -> bool:
+    # The first part is name=value, which may itself contain "secure".
+    attributes = cookie.split(";")[1:]
+    return any(attribute.strip().lower() == "secure" for attribute in attributes)

@@ -1,0 +1,120 @@
+"""Whether a request reached the client over HTTPS.
+
+Without proxies, the answer is the WSGI scheme (``wsgi.url_scheme``): the
+server knows whether it spoke TLS. Behind a TLS-terminating proxy the server
+only ever speaks plain HTTP, and the proxy reports the client's scheme in
+``X-Forwarded-Proto`` or in the ``proto=`` parameter of ``Forwarded``
+(RFC 7239). Each proxy appends its entry to the right, so with
+``trusted_proxies=N`` only the N-th entry from the right was written by a
+proxy we run; anything left of it came from the client and is ignored.
+
+Counting from the right is what Werkzeug's ``ProxyFix(x_proto=N)`` does for
+``X-Forwarded-Proto``; this module applies the same rule to ``Forwarded``
+too, which ProxyFix does not read. When both headers are present they must
+agree, and a header with fewer entries than ``N`` counts as insecure: the
+request did not come through the proxies we were told about.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+X_FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
+FORWARDED = "HTTP_FORWARDED"
+
+#: What a header says about the scheme: "https", anything else, or None when
+#: the header is absent or its trusted entry does not mention the scheme.
+_INSECURE = "insecure"
+
+
+def make_secure_test(trusted_proxies: int) -> Callable[[dict], bool]:
+    """Return a function ``is_secure(environ) -> bool`` for this trust level.
+
+    Built once per app: with no trusted proxy the test is a single key lookup.
+    """
+    if trusted_proxies == 0:
+        return _wsgi_scheme_is_https
+
+    def is_secure_behind_proxies(environ: dict) -> bool:
+        return _proxied_scheme_is_https(environ, trusted_proxies)
+
+    return is_secure_behind_proxies
+
+
+def carries_proxy_header(environ: dict) -> bool:
+    """True when the request reports a scheme the guard was not told to trust."""
+    return X_FORWARDED_PROTO in environ or FORWARDED in environ
+
+
+def _wsgi_scheme_is_https(environ: dict) -> bool:
+    return environ.get("wsgi.url_scheme") == "https"
+
+
+def _proxied_scheme_is_https(environ: dict, trusted_proxies: int) -> bool:
+    forwarded_proto = environ.get(X_FORWARDED_PROTO)
+    forwarded = environ.get(FORWARDED)
+    if forwarded_proto is None and forwarded is None:
+        # Reached the app without passing a proxy (a direct connection):
+        # the server's own scheme is the truth.
+        return _wsgi_scheme_is_https(environ)
+    reports = []
+    if forwarded_proto is not None:
+        reports.append(_nth_from_right(forwarded_proto.split(","), trusted_proxies))
+    if forwarded is not None:
+        reports.append(_forwarded_proto(forwarded, trusted_proxies))
+    said = [report for report in reports if report is not None]
+    if not said:
+        return _wsgi_scheme_is_https(environ)
+    return all(report == "https" for report in said)
+
+
+def _nth_from_right(entries: list[str], position: int) -> str:
+    if len(entries) < position:
+        return _INSECURE
+    return entries[-position].strip().strip('"').lower()
+
+
+def _forwarded_proto(value: str, trusted_proxies: int) -> Optional[str]:
+    """The ``proto=`` of the trusted element of a ``Forwarded`` header."""
+    elements = _split_outside_quotes(value, ",")
+    if elements is None or len(elements) < trusted_proxies:
+        return _INSECURE
+    pairs = _split_outside_quotes(elements[-trusted_proxies], ";")
+    if pairs is None:
+        return _INSECURE
+    for pair in pairs:
+        name, equals, parameter = pair.partition("=")
+        if equals and name.strip().lower() == "proto":
+            return _unquote(parameter.strip()).lower()
+    return None
+
+
+def _split_outside_quotes(text: str, separator: str) -> Optional[list[str]]:
+    """Split on ``separator`` except inside quoted strings; None if unbalanced."""
+    if '"' not in text:
+        return text.split(separator)
+    parts: list[str] = []
+    current: list[str] = []
+    in_quotes = escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif in_quotes and char == "\\":
+            escaped = True
+        elif char == '"':
+            in_quotes = not in_quotes
+        elif char == separator and not in_quotes:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    if in_quotes:
+        return None
+    parts.append("".join(current))
+    return parts
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return value

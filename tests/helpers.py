@@ -1,0 +1,32 @@
+"""Apps the tests share: real Flask apps, driven by the test client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+
+from flask_https_guard import HTTPSGuard, exempt_https
+
+HTTPS = "https://localhost"
+
+
+def build_app(**guard_options: Any) -> Flask:
+    """An app with a plain view, a form that echoes its body, and a health check."""
+    app = Flask(__name__)
+
+    @app.get("/")
+    def index() -> str:
+        return "index"
+
+    @app.route("/form", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def form() -> str:
+        return f"{request.method} {request.get_data(as_text=True)}"
+
+    @app.get("/health")
+    @exempt_https
+    def health() -> str:
+        return "ok"
+
+    HTTPSGuard(app, **guard_options)
+    return app
