@@ -104,6 +104,16 @@ class HTTPSGuard:
         """What an insecure request to ``endpoint`` at ``path`` gets on ``app``."""
         return self._app_guard(app).policy.decide(endpoint, path)
 
+    def status_for(self, app: Flask, method: str) -> int:
+        """The status an insecure, guarded request with ``method`` gets on ``app``:
+        302/301 for GET and HEAD, 307/308 otherwise, 403 for a write refused
+        by ``reject_insecure_writes``."""
+        return self._app_guard(app).status_for(method)
+
+    def is_active(self, app: Flask) -> bool:
+        """Whether the guard acts on ``app`` now (``enabled``, or not in debug)."""
+        return self._app_guard(app).is_active()
+
     def _app_guard(self, app: Flask) -> _AppGuard:
         try:
             return self._app_guards[app]
@@ -165,20 +175,26 @@ class _AppGuard:
             return None
         return self._redirect_or_refuse(environ, current.method)
 
-    def _redirect_or_refuse(self, environ: dict[str, Any], method: str) -> Response:
+    def status_for(self, method: str) -> int:
+        """The status an insecure, guarded request with ``method`` gets."""
         options = self.options
+        if method in _SAFE_METHODS:
+            return 301 if options.permanent else 302
         if options.reject_insecure_writes and method not in _READ_METHODS:
+            return InsecureWriteRejected.code
+        return 308 if options.permanent else 307
+
+    def _redirect_or_refuse(self, environ: dict[str, Any], method: str) -> Response:
+        status = self.status_for(method)
+        if status == InsecureWriteRejected.code:
             raise InsecureWriteRejected()
+        options = self.options
         location = https_url(
             environ,
             options.redirect_host,
             options.redirect_port,
             self.app.config.get("TRUSTED_HOSTS"),
         )
-        if method in _SAFE_METHODS:
-            status = 301 if options.permanent else 302
-        else:
-            status = 308 if options.permanent else 307
         return self.app.response_class(status=status, headers={"Location": location})
 
     def after_request(self, response: Response) -> Response:

@@ -31,10 +31,17 @@ class Decision:
     guarded: bool
     #: Why: "global mode", "@require_https", "blueprint 'api'", ...
     reason: str
+    #: True when a mark or a skip decided, False for the mode's default.
+    explicit: bool = True
+
+    @property
+    def exempt(self) -> bool:
+        """Served over plain HTTP because a mark or a skip says so."""
+        return self.explicit and not self.guarded
 
 
-GLOBAL_MODE = Decision(True, "global mode")
-NOT_MARKED = Decision(False, "not marked (global_mode=False)")
+GLOBAL_MODE = Decision(True, "global mode", explicit=False)
+NOT_MARKED = Decision(False, "unmarked, per-view", explicit=False)
 _BY_VIEW_MARK = {
     REQUIRE: Decision(True, "@require_https"),
     EXEMPT: Decision(False, "@exempt_https"),

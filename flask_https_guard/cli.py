@@ -1,0 +1,123 @@
+"""``flask https-guard``: the route audit and the deploy check.
+
+Registered through the ``flask.commands`` entry point, so after
+``pip install`` it works on any app::
+
+    flask --app myapp https-guard routes [--json]
+    flask --app myapp https-guard check [--json] [--fail-level warning]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from collections.abc import Sequence
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .audit import LEVELS, check_app, installed_guard, reaches, route_policies
+
+_TABLE_WIDTH = 80
+
+
+@click.group("https-guard")
+def https_guard() -> None:
+    """Audit how flask_https_guard treats this app's routes and config."""
+
+
+@https_guard.command("routes")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@with_appcontext
+def routes_command(as_json: bool) -> None:
+    """List every URL rule and what a plain-HTTP request to it gets."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    guard = installed_guard(app)
+    if guard is None:
+        raise click.ClickException(
+            f"no HTTPSGuard is installed on app {app.name!r}; run"
+            " `flask https-guard check` for details"
+        )
+    policies = route_policies(app, guard)
+    if as_json:
+        click.echo(json.dumps([policy.as_dict() for policy in policies], indent=2))
+        return
+    rows = [
+        [policy.rule, policy.endpoint, ",".join(policy.methods), _describe_policy(policy.policy, policy.statuses), policy.reason]
+        for policy in policies
+    ]
+    headers = ["Rule", "Endpoint", "Methods", "Plain HTTP gets", "Reason"]
+    click.echo("\n".join(format_table(headers, rows, _terminal_width())))
+
+
+def _describe_policy(policy: str, statuses: dict[str, int]) -> str:
+    if not statuses:
+        return policy
+    codes = "/".join(str(code) for code in sorted(set(statuses.values())))
+    return f"{policy} {codes}"
+
+
+@https_guard.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--fail-level",
+    type=click.Choice(LEVELS),
+    default="error",
+    show_default=True,
+    help="Exit with status 1 when a finding reaches this level.",
+)
+@with_appcontext
+def check_command(as_json: bool, fail_level: str) -> None:
+    """Audit the app's configuration for production."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    findings = check_app(app)
+    failed = any(reaches(finding.level, fail_level) for finding in findings)
+    if as_json:
+        click.echo(json.dumps(
+            {
+                "app": app.name,
+                "fail_level": fail_level,
+                "passed": not failed,
+                "findings": [finding.as_dict() for finding in findings],
+            },
+            indent=2,
+        ))
+    else:
+        width = _terminal_width()
+        for finding in findings:
+            click.echo(_wrap(f"{finding.id} {finding.level:<7} {finding.message}", width))
+            click.echo(_wrap(f"{'':14}hint: {finding.hint}", width))
+        counts = {level: sum(f.level == level for f in findings) for level in LEVELS}
+        summary = ", ".join(f"{counts[level]} {level}" for level in reversed(LEVELS))
+        click.echo(f"\n{summary}: {'FAILED' if failed else 'passed'} (--fail-level {fail_level})")
+    if failed:
+        raise SystemExit(1)
+
+
+def _wrap(text: str, width: int) -> str:
+    return textwrap.fill(text, width, subsequent_indent=" " * 14)
+
+
+def _terminal_width() -> int:
+    return min(_TABLE_WIDTH, shutil.get_terminal_size((_TABLE_WIDTH, 24)).columns)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = _TABLE_WIDTH) -> list[str]:
+    """Aligned columns that fit ``width``: the widest column is cut first."""
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    gaps = 2 * (len(widths) - 1)
+    while sum(widths) + gaps > width and max(widths) > 8:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    return [
+        "  ".join(_fit(cell, column_width) for cell, column_width in zip(row, widths)).rstrip()
+        for row in [list(headers), ["-" * w for w in widths], *rows]
+    ]
+
+
+def _fit(cell: str, width: int) -> str:
+    if len(cell) <= width:
+        return cell.ljust(width)
+    return cell[: width - 1] + "~"

@@ -1,0 +1,260 @@
+"""`flask https-guard routes` and `flask https-guard check`."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from flask import Blueprint, Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from flask_https_guard import HTTPSGuard, exempt_https, require_https
+from flask_https_guard.cli import https_guard
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def shop_app(guard_options=None, **config) -> Flask:
+    """An app with the shapes the examples use: views, blueprints, an exempt probe."""
+    app = Flask("shop")
+    app.config.update(config)
+
+    @app.get("/")
+    def index():
+        return "index"
+
+    @app.route("/orders", methods=["GET", "POST"])
+    def orders():
+        return "orders"
+
+    @app.get("/health")
+    @exempt_https
+    def health():
+        return "ok"
+
+    admin = require_https(Blueprint("admin", __name__, url_prefix="/admin"))
+    admin.get("/users")(lambda: "users")
+    probes = exempt_https(Blueprint("probes", __name__, url_prefix="/probes"))
+    probes.get("/live")(lambda: "live")
+    app.register_blueprint(admin)
+    app.register_blueprint(probes)
+
+    @app.get("/status/<name>")
+    def status(name):
+        return name
+
+    if guard_options is not None:
+        HTTPSGuard(app, **guard_options)
+    return app
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(https_guard, list(args))
+
+
+def routes_json(app):
+    result = run(app, "routes", "--json")
+    assert result.exit_code == 0, result.output
+    return {route["rule"]: route for route in json.loads(result.output)}
+
+
+def findings(app, *args):
+    result = run(app, "check", "--json", *args)
+    report = json.loads(result.output)
+    return result.exit_code, report, {f["id"]: f for f in report["findings"]}
+
+
+class TestRoutes:
+    def test_global_mode_policies_and_reasons(self):
+        routes = routes_json(shop_app({}))
+        assert routes["/"]["policy"] == "redirect"
+        assert routes["/"]["statuses"] == {"GET": 302}
+        assert routes["/"]["reason"] == "global mode"
+        assert routes["/orders"]["statuses"] == {"GET": 302, "POST": 307}
+        assert routes["/orders"]["methods"] == ["GET", "POST"]
+        assert routes["/health"]["policy"] == "exempt"
+        assert routes["/health"]["reason"] == "@exempt_https"
+        assert routes["/probes/live"]["reason"] == "blueprint 'probes'"
+        assert routes["/admin/users"]["reason"] == "blueprint 'admin'"
+
+    def test_per_view_mode(self):
+        routes = routes_json(shop_app({"global_mode": False}))
+        assert routes["/"]["policy"] == "not guarded"
+        assert routes["/admin/users"]["policy"] == "redirect"
+        assert routes["/admin/users"]["reason"] == "blueprint 'admin'"
+
+    def test_skip_prefix_is_the_reason(self):
+        routes = routes_json(shop_app({"skips": ["status"]}))
+        assert routes["/status/<name>"]["policy"] == "exempt"
+        assert routes["/status/<name>"]["reason"] == "skip prefix '/status'"
+
+    def test_permanent_and_rejected_writes(self):
+        routes = routes_json(shop_app({"permanent": True, "reject_insecure_writes": True}))
+        assert routes["/orders"]["statuses"] == {"GET": 301, "POST": 403}
+        assert routes["/orders"]["policy"] == "redirect+reject"
+
+    def test_inactive_guard_guards_nothing(self):
+        routes = routes_json(shop_app({"enabled": False}))
+        assert {route["policy"] for route in routes.values()} == {"not guarded"}
+
+    @pytest.mark.parametrize(
+        "options", [{}, {"global_mode": False}, {"permanent": True, "skips": ["status"]},
+                    {"reject_insecure_writes": True}]
+    )
+    def test_routes_report_what_requests_actually_get(self, options):
+        app = shop_app(options)
+        client = app.test_client()
+        concrete = {"/status/<name>": "/status/db", "/static/<path:filename>": "/static/x.css"}
+        for rule, route in routes_json(app).items():
+            for method in route["methods"]:
+                status = client.open(concrete.get(rule, rule), method=method).status_code
+                expected = route["statuses"].get(method)
+                if expected is None:
+                    assert status not in (301, 302, 307, 308, 403), (rule, method, status)
+                else:
+                    assert status == expected, (rule, method)
+
+    def test_table_fits_80_columns_and_is_aligned(self):
+        app = shop_app({})
+        app.get("/a/very/long/rule/that/goes/on/<int:and_on>/and/on/forever")(lambda and_on: "x")
+        result = run(app, "routes")
+        assert result.exit_code == 0
+        lines = result.output.splitlines()
+        assert lines[0].split() == ["Rule", "Endpoint", "Methods", "Plain", "HTTP", "gets", "Reason"]
+        assert all(len(line) <= 80 for line in lines)
+        assert any(line.startswith("/health ") and "exempt" in line for line in lines)
+        column = lines[0].index("Endpoint")
+        assert all(line[column - 2 : column] == "  " for line in lines[1:])
+
+    def test_no_guard_is_a_clear_error(self):
+        result = run(shop_app(), "routes")
+        assert result.exit_code == 1
+        assert "no HTTPSGuard is installed" in result.output
+        assert "Traceback" not in result.output
+
+
+class TestCheck:
+    def test_clean_production_app_passes(self):
+        app = shop_app({"permanent": True, "trusted_proxies": 1}, TRUSTED_HOSTS=["shop.example"])
+        code, report, found = findings(app)
+        assert code == 0 and report["passed"] is True
+        assert set(found) == {"HG009"}
+        assert "trusted_proxies=1" in found["HG009"]["message"]
+
+    def test_no_guard(self):
+        code, report, found = findings(shop_app())
+        assert code == 1
+        assert found["HG000"]["level"] == "error"
+        assert "No HTTPSGuard" in found["HG000"]["message"]
+
+    def test_disabled(self):
+        code, _, found = findings(shop_app({"enabled": False}))
+        assert code == 1 and found["HG001"]["level"] == "error"
+
+    def test_debug_mode(self, monkeypatch):
+        # The flask command sets app.debug from FLASK_DEBUG (`flask --debug`).
+        monkeypatch.setenv("FLASK_DEBUG", "1")
+        app = shop_app({})
+        code, _, found = findings(app)
+        assert code == 1 and found["HG002"]["level"] == "error"
+        assert "inactive" in found["HG002"]["message"]
+
+    def test_debug_mode_with_guard_forced_on_is_a_warning(self, monkeypatch):
+        monkeypatch.setenv("FLASK_DEBUG", "1")
+        app = shop_app({"enabled": True})
+        code, _, found = findings(app)
+        assert code == 0 and found["HG002"]["level"] == "warning"
+
+    def test_hsts_off(self):
+        _, _, found = findings(shop_app({"hsts": False}))
+        assert found["HG003"]["level"] == "warning"
+
+    def test_hsts_max_age_below_a_year(self):
+        _, _, found = findings(shop_app({"hsts_max_age": 300}))
+        assert "300 seconds" in found["HG004"]["message"]
+
+    def test_preload_with_redirect_to_another_host(self):
+        options = {"hsts_preload": True, "hsts_include_subdomains": True, "redirect_host": "www.shop.example"}
+        code, _, found = findings(shop_app(options))
+        assert code == 1
+        assert "www.shop.example" in found["HG005"]["message"]
+
+    def test_preload_with_home_page_over_http(self):
+        options = {"hsts_preload": True, "hsts_include_subdomains": True, "global_mode": False}
+        _, _, found = findings(shop_app(options))
+        assert "home page" in found["HG005"]["message"]
+
+    def test_preload_that_meets_the_rules_is_not_reported(self):
+        options = {"hsts_preload": True, "hsts_include_subdomains": True}
+        _, _, found = findings(shop_app(options))
+        assert "HG005" not in found
+
+    def test_session_cookie_not_secure(self):
+        _, _, found = findings(shop_app({"secure_cookies": False}))
+        assert "SESSION_COOKIE_SECURE" in found["HG006"]["message"]
+
+    def test_redirects_follow_the_clients_host(self):
+        _, _, found = findings(shop_app({}))
+        assert "Host header" in found["HG007"]["message"]
+
+    def test_server_name_alone_does_not_protect_the_redirect(self):
+        _, _, found = findings(shop_app({}, SERVER_NAME="shop.example"))
+        assert "TRUSTED_HOSTS = ['shop.example']" in found["HG007"]["hint"]
+
+    def test_trusted_hosts_or_redirect_host_silence_the_host_finding(self):
+        assert "HG007" not in findings(shop_app({}, TRUSTED_HOSTS=["shop.example"]))[2]
+        assert "HG007" not in findings(shop_app({"redirect_host": "shop.example"}))[2]
+
+    def test_exempt_route_that_accepts_writes(self):
+        app = shop_app({})
+        app.post("/webhook")(exempt_https(lambda: "ok"))
+        _, _, found = findings(app)
+        assert "/webhook" in found["HG008"]["message"]
+        assert "POST" in found["HG008"]["message"]
+
+    def test_scheme_from_wsgi_alone(self):
+        _, _, found = findings(shop_app({}))
+        assert "WSGI scheme alone" in found["HG009"]["message"]
+
+    def test_scheme_from_proxy_fix(self):
+        app = shop_app({})
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)
+        _, _, found = findings(app)
+        assert "ProxyFix(x_proto=1)" in found["HG009"]["message"]
+        assert "HG010" not in found
+
+    def test_proxy_fix_and_trusted_proxies_disagree(self):
+        app = shop_app({"trusted_proxies": 1})
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=2)
+        _, _, found = findings(app)
+        assert found["HG010"]["level"] == "warning"
+
+    def test_temporary_redirects(self):
+        _, _, found = findings(shop_app({}))
+        assert found["HG011"]["level"] == "info"
+        assert "HG011" not in findings(shop_app({"permanent": True}))[2]
+
+    @pytest.mark.parametrize("fail_level, code", [("error", 0), ("warning", 1), ("info", 1)])
+    def test_fail_level_sets_the_exit_status(self, fail_level, code):
+        app = shop_app({"hsts_max_age": 300}, TRUSTED_HOSTS=["shop.example"])
+        assert run(app, "check", "--fail-level", fail_level).exit_code == code
+
+    def test_human_output(self):
+        result = run(shop_app({"hsts": False}), "check")
+        assert result.exit_code == 0
+        assert "HG003 warning HSTS is off" in result.output
+        assert "hint: Remove hsts=False" in result.output
+        assert result.output.rstrip().endswith("passed (--fail-level error)")
+
+
+@pytest.mark.parametrize("command", [["routes"], ["check", "--json"]])
+def test_installed_as_a_flask_command(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "examples/global_mode.py", "https-guard", *command],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "global mode" in result.stdout or '"findings"' in result.stdout
