@@ -20,7 +20,12 @@ from .headers import mark_cookies_secure
 from .location import https_url
 from .options import GuardOptions, check_option_names, resolve_options
 from .policy import Decision, Policy
-from .scheme import carries_proxy_header, make_secure_test
+from .scheme import (
+    TrustedProxyScheme,
+    carries_proxy_header,
+    make_secure_test,
+    wsgi_scheme_is_https,
+)
 
 logger = logging.getLogger("flask_https_guard")
 
@@ -84,7 +89,11 @@ class HTTPSGuard:
                 f"an HTTPSGuard is already installed on app {app.name!r}"
             )
         options = resolve_options(self._explicit_options, app.config)
-        app_guard = _AppGuard(app, options)
+        app_guard = _AppGuard(app, options, scheme_set_by_middleware=True)
+        if options.trusted_proxies and options.enabled is not False:
+            # Fix the scheme before Flask builds the request, so the app's own
+            # request.scheme and url_for(_external=True) say https too.
+            app.wsgi_app = TrustedProxyScheme(app.wsgi_app, options.trusted_proxies)  # type: ignore[method-assign]
         if options.secure_cookies:
             # The session cookie is written after the after_request hooks,
             # so its Secure flag has to come from Flask's own setting.
@@ -145,11 +154,15 @@ def install_hooks_first(
 class _AppGuard:
     """The guard as installed on one app: resolved options and the hooks."""
 
-    def __init__(self, app: Flask, options: GuardOptions) -> None:
+    def __init__(self, app: Flask, options: GuardOptions, scheme_set_by_middleware: bool) -> None:
         self.app = app
         self.options = options
         self.policy = Policy(app, options.global_mode, options.skips)
-        self._is_secure = make_secure_test(options.trusted_proxies)
+        self._is_secure = (
+            wsgi_scheme_is_https
+            if scheme_set_by_middleware
+            else make_secure_test(options.trusted_proxies)
+        )
         self._hsts = options.hsts_policy()
         self._watch_untrusted_headers = options.trusted_proxies == 0
         self._warning_lock = threading.Lock()
@@ -238,7 +251,9 @@ def fallback_guard_for(app: Flask) -> _AppGuard:
             app_guard = app.extensions.get(key)
             if app_guard is None:
                 options = resolve_options({"global_mode": False}, app.config)
-                app_guard = app.extensions[key] = _AppGuard(app, options)
+                app_guard = app.extensions[key] = _AppGuard(
+                    app, options, scheme_set_by_middleware=False
+                )
                 logger.warning(
                     "App %r has views marked @require_https but no HTTPSGuard;"
                     " they are redirected with default options but get no HSTS"

@@ -17,7 +17,7 @@ request did not come through the proxies we were told about.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 X_FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
 FORWARDED = "HTTP_FORWARDED"
@@ -27,16 +27,42 @@ FORWARDED = "HTTP_FORWARDED"
 _INSECURE = "insecure"
 
 
+class TrustedProxyScheme:
+    """WSGI middleware: set ``wsgi.url_scheme`` from the trusted proxies' report.
+
+    Installed by the guard when ``trusted_proxies`` is set, like Werkzeug's
+    ``ProxyFix(x_proto=N)`` but reading ``Forwarded`` too. Because it runs
+    before Flask builds the request, ``request.scheme``, ``request.is_secure``
+    and ``url_for(..., _external=True)`` all agree with the guard::
+
+        app.wsgi_app = TrustedProxyScheme(app.wsgi_app, trusted_proxies=1)
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], trusted_proxies: int) -> None:
+        if trusted_proxies < 1:
+            raise ValueError("TrustedProxyScheme needs trusted_proxies of 1 or more")
+        self.app = app
+        self.trusted_proxies = trusted_proxies
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        scheme = reported_scheme(environ, self.trusted_proxies)
+        if scheme is not None:
+            environ["wsgi.url_scheme"] = scheme
+        return self.app(environ, start_response)
+
+
 def make_secure_test(trusted_proxies: int) -> Callable[[dict], bool]:
     """Return a function ``is_secure(environ) -> bool`` for this trust level.
 
-    Built once per app: with no trusted proxy the test is a single key lookup.
+    Built once per app. With no trusted proxy, or when TrustedProxyScheme
+    has already set the scheme, the test is a single key lookup.
     """
     if trusted_proxies == 0:
-        return _wsgi_scheme_is_https
+        return wsgi_scheme_is_https
 
     def is_secure_behind_proxies(environ: dict) -> bool:
-        return _proxied_scheme_is_https(environ, trusted_proxies)
+        scheme = reported_scheme(environ, trusted_proxies)
+        return wsgi_scheme_is_https(environ) if scheme is None else scheme == "https"
 
     return is_secure_behind_proxies
 
@@ -46,17 +72,21 @@ def carries_proxy_header(environ: dict) -> bool:
     return X_FORWARDED_PROTO in environ or FORWARDED in environ
 
 
-def _wsgi_scheme_is_https(environ: dict) -> bool:
+def wsgi_scheme_is_https(environ: dict) -> bool:
+    """Whether the server itself (or a middleware before us) says https."""
     return environ.get("wsgi.url_scheme") == "https"
 
 
-def _proxied_scheme_is_https(environ: dict, trusted_proxies: int) -> bool:
+def reported_scheme(environ: dict, trusted_proxies: int) -> Optional[str]:
+    """"https" or "http" as the trusted proxies report it; None if they say nothing.
+
+    None means the request did not come through a proxy (a direct
+    connection), so the server's own scheme stands.
+    """
     forwarded_proto = environ.get(X_FORWARDED_PROTO)
     forwarded = environ.get(FORWARDED)
     if forwarded_proto is None and forwarded is None:
-        # Reached the app without passing a proxy (a direct connection):
-        # the server's own scheme is the truth.
-        return _wsgi_scheme_is_https(environ)
+        return None
     reports = []
     if forwarded_proto is not None:
         reports.append(_nth_from_right(forwarded_proto.split(","), trusted_proxies))
@@ -64,8 +94,8 @@ def _proxied_scheme_is_https(environ: dict, trusted_proxies: int) -> bool:
         reports.append(_forwarded_proto(forwarded, trusted_proxies))
     said = [report for report in reports if report is not None]
     if not said:
-        return _wsgi_scheme_is_https(environ)
-    return all(report == "https" for report in said)
+        return None
+    return "https" if all(report == "https" for report in said) else "http"
 
 
 def _nth_from_right(entries: list[str], position: int) -> str:

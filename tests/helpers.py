@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import pathlib
+import sys
+from types import ModuleType
 from typing import Any
 
 from flask import Flask, request
@@ -30,3 +34,13 @@ def build_app(**guard_options: Any) -> Flask:
 
     HTTPSGuard(app, **guard_options)
     return app
+
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def import_example(name: str) -> ModuleType:
+    """Import a module from examples/ (they are scripts, not a package)."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    return importlib.import_module(name)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from flask import Flask, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from flask_https_guard import HTTPSGuard, require_https
 
 from .helpers import build_app
 
@@ -100,6 +103,45 @@ class TestOneTrustedProxy:
         assert get(app).status_code == 302
         secure = app.test_client().get("/", base_url="https://localhost")
         assert secure.status_code == 200
+
+
+class TestTheAppSeesTheSameScheme:
+    def app_reporting_its_scheme(self, **options):
+        app = Flask(__name__)
+
+        @app.get("/")
+        def index():
+            return f"{request.scheme} {request.is_secure} {url_for('index', _external=True)}"
+
+        HTTPSGuard(app, **options)
+        return app
+
+    def test_request_scheme_and_url_for_say_https_behind_a_trusted_proxy(self):
+        app = self.app_reporting_its_scheme(trusted_proxies=1)
+        response = get(app, **{"X-Forwarded-Proto": "http, https"})
+        assert response.get_data(as_text=True) == "https True https://localhost/"
+
+    def test_spoofed_entries_do_not_make_the_app_think_it_is_secure(self):
+        app = self.app_reporting_its_scheme(trusted_proxies=1, enabled=True)
+        response = get(app, **{"X-Forwarded-Proto": "https, http"})
+        assert response.status_code == 302
+
+    def test_proxy_reporting_http_over_a_tls_hop_counts_as_insecure(self):
+        app = self.app_reporting_its_scheme(trusted_proxies=1)
+        response = app.test_client().get(
+            "/", base_url="https://localhost", headers={"X-Forwarded-Proto": "http"}
+        )
+        assert response.status_code == 302
+
+
+class TestRequireHttpsWithoutGuardBehindProxy:
+    def test_fallback_reads_trusted_proxies_from_config(self):
+        app = Flask(__name__)
+        app.config["HTTPS_GUARD_TRUSTED_PROXIES"] = 1
+        app.get("/account")(require_https(lambda: "account"))
+        client = app.test_client()
+        assert client.get("/account", headers={"X-Forwarded-Proto": "https"}).status_code == 200
+        assert client.get("/account", headers={"X-Forwarded-Proto": "https, http"}).status_code == 302
 
 
 class TestTwoTrustedProxies:

@@ -1,0 +1,333 @@
+"""End to end: nginx terminates TLS in front of gunicorn (4 workers), real clients.
+
+The servers run the recipes in examples/deploy/ as they are; only ports,
+names and paths are swapped for test ones. The certificate is made for
+app.test by a CA made here, and every TLS client verifies it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from .helpers import import_example
+from .servers import LOOPBACK, ManagedProcess, free_port, require_module, require_program
+
+DEPLOY = Path(__file__).resolve().parent.parent / "examples" / "deploy"
+HOST = "app.test"
+HSTS = "strict-transport-security"
+
+
+@dataclass
+class Deployment:
+    directory: Path
+    http_port: int
+    https_port: int
+    ca_file: Path
+    curl: str
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{HOST}:{self.http_port}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://{HOST}:{self.https_port}"
+
+    def log(self, name: str) -> str:
+        return (self.directory / name).read_text()
+
+
+def nginx_config(directory: Path, http_port: int, https_port: int, app_port: int, cert) -> Path:
+    site = (DEPLOY / "nginx-site.conf").read_text()
+    for recipe, test in [
+        ("server 127.0.0.1:8000;", f"server {LOOPBACK}:{app_port};"),
+        ("listen 80;", f"listen {LOOPBACK}:{http_port};"),
+        ("listen 443 ssl;", f"listen {LOOPBACK}:{https_port} ssl;"),
+        ("server_name app.example.com;", f"server_name {HOST};"),
+        ("/etc/ssl/certs/app.example.com.pem", str(cert.cert_file)),
+        ("/etc/ssl/private/app.example.com.key", str(cert.key_file)),
+        ("/var/log/nginx/app-http.access.log", str(directory / "http-access.log")),
+        ("/var/log/nginx/app-https.access.log", str(directory / "https-access.log")),
+    ]:
+        assert recipe in site, f"the recipe no longer has {recipe!r}"
+        site = site.replace(recipe, test)
+    (directory / "site.conf").write_text(site)
+    user = "user root;" if os.geteuid() == 0 else ""
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {directory / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    config = directory / "nginx.conf"
+    config.write_text(
+        f"{user}\nworker_processes 2;\npid {directory / 'nginx.pid'};\n"
+        f"error_log {directory / 'error.log'} warn;\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{\n{temp_paths}\n    include {directory / 'site.conf'};\n}}\n"
+    )
+    return config
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    nginx = require_program("nginx")
+    curl = require_program("curl")
+    require_module("gunicorn")
+    make_server_certificate = import_example("certificates").make_server_certificate
+    with tempfile.TemporaryDirectory(prefix="https-guard-e2e-") as name:
+        directory = Path(name)
+        cert = make_server_certificate(directory / "tls", names=(HOST, LOOPBACK))
+        app_port, http_port, https_port = free_port(), free_port(), free_port()
+        env = dict(
+            os.environ,
+            FLASK_HTTPS_GUARD_REDIRECT_PORT=str(https_port),
+            FLASK_TRUSTED_HOSTS=json.dumps([HOST, LOOPBACK]),
+        )
+        gunicorn = ManagedProcess(
+            "gunicorn",
+            [sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py"),
+             "--chdir", str(DEPLOY), "-b", f"{LOOPBACK}:{app_port}", "app:app"],
+            directory / "gunicorn.log",
+            env,
+        )
+        config = nginx_config(directory, http_port, https_port, app_port, cert)
+        proxy = ManagedProcess(
+            "nginx",
+            [nginx, "-p", str(directory), "-c", str(config), "-e", str(directory / "error.log"),
+             "-g", "daemon off;"],
+            directory / "nginx.log",
+        )
+        try:
+            gunicorn.wait_for_port(app_port)
+            proxy.wait_for_port(http_port)
+            proxy.wait_for_port(https_port)
+            yield Deployment(directory, http_port, https_port, cert.ca_file, curl)
+        finally:
+            proxy.stop()
+            gunicorn.stop()
+        assert proxy.process.returncode is not None and gunicorn.process.returncode is not None
+
+
+@dataclass
+class CurlResult:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+def curl(deployment: Deployment, url: str, *options: str) -> CurlResult:
+    directory = deployment.directory
+    headers_file, body_file = directory / f"h-{uuid.uuid4()}", directory / f"b-{uuid.uuid4()}"
+    result = subprocess.run(
+        [deployment.curl, "-sS", "--max-time", "20", "--cacert", str(deployment.ca_file),
+         "--resolve", f"{HOST}:{deployment.http_port}:{LOOPBACK}",
+         "--resolve", f"{HOST}:{deployment.https_port}:{LOOPBACK}",
+         "-D", str(headers_file), "-o", str(body_file), "-w", "%{http_code}", *options, url],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # With -L, -D holds every response; the last block is the final one.
+    last_block = headers_file.read_text().strip().split("\r\n\r\n")[-1]
+    headers = {}
+    for line in last_block.splitlines()[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = body_file.read_text()
+    headers_file.unlink()
+    body_file.unlink()
+    return CurlResult(int(result.stdout), headers, body)
+
+
+def test_curl_get_over_http_is_redirected_to_the_tls_port(deployment):
+    answer = curl(deployment, f"{deployment.http_url}/?page=2&q=a%2Fb")
+    assert answer.status == 302
+    assert answer.headers["location"] == f"{deployment.https_url}/?page=2&q=a%2Fb"
+    assert HSTS not in answer.headers
+
+
+def test_curl_post_over_http_gets_307_and_follows_with_its_body(deployment):
+    answer = curl(deployment, f"{deployment.http_url}/echo", "--data", "order=42")
+    assert answer.status == 307
+    assert answer.headers["location"] == f"{deployment.https_url}/echo"
+    followed = curl(deployment, f"{deployment.http_url}/echo", "--data", "order=42", "-L")
+    assert followed.status == 200
+    assert followed.body == "received over https: order=42"
+
+
+def test_curl_over_tls_verifies_the_certificate_and_gets_hsts(deployment):
+    answer = curl(deployment, f"{deployment.https_url}/")
+    assert answer.status == 200
+    assert answer.headers[HSTS] == "max-age=31536000"
+    assert answer.body == "Hello over HTTPS.\n"
+
+
+def test_health_check_answers_over_plain_http_without_hsts(deployment):
+    answer = curl(deployment, f"{deployment.http_url}/health")
+    assert answer.status == 200
+    assert answer.body == "ok\n"
+    assert HSTS not in answer.headers
+
+
+def test_curl_hsts_cache_upgrades_http_before_it_is_sent(deployment):
+    # Default ports in the URLs, mapped to the test ports: HSTS upgrades
+    # http://app.test/ to https://app.test/ (port 80 becomes 443).
+    connect = [
+        "--connect-to", f"{HOST}:80:{LOOPBACK}:{deployment.http_port}",
+        "--connect-to", f"{HOST}:443:{LOOPBACK}:{deployment.https_port}",
+    ]
+    hsts_cache = deployment.directory / "curl-hsts.txt"
+    first_visit = curl(deployment, f"https://{HOST}/", "--hsts", str(hsts_cache), *connect)
+    assert first_visit.headers[HSTS] == "max-age=31536000"
+    assert HOST in hsts_cache.read_text()
+
+    upgraded_probe = f"/?probe={uuid.uuid4()}"
+    upgraded = curl(deployment, f"http://{HOST}{upgraded_probe}", "--hsts", str(hsts_cache), *connect)
+    assert upgraded.status == 200
+    control_probe = f"/?probe={uuid.uuid4()}"
+    control = curl(deployment, f"http://{HOST}{control_probe}", *connect)
+    assert control.status == 302
+
+    http_log, https_log = deployment.log("http-access.log"), deployment.log("https-access.log")
+    assert upgraded_probe not in http_log
+    assert upgraded_probe in https_log
+    assert control_probe in http_log  # the log does record plain-HTTP requests
+
+
+@pytest.mark.parametrize(
+    "spoofed",
+    [
+        "X-Forwarded-Proto: https",  # nginx overwrites it
+        "Forwarded: proto=https",  # nginx passes it on; it disagrees with nginx's X-Forwarded-Proto
+        "Forwarded: for=1.2.3.4;proto=https, for=5.6.7.8;proto=https",
+        "X-Forwarded-Ssl: on",  # gunicorn would believe it by default
+        "X-Forwarded-Protocol: ssl",
+    ],
+)
+def test_spoofed_scheme_headers_over_plain_http_still_redirect(deployment, spoofed):
+    answer = curl(deployment, f"{deployment.http_url}/", "-H", spoofed)
+    assert answer.status == 302
+    assert answer.headers["location"] == f"{deployment.https_url}/"
+    assert HSTS not in answer.headers
+
+
+def test_forged_host_is_refused_not_redirected(deployment):
+    answer = curl(deployment, f"{deployment.http_url}/", "-H", "Host: evil.example")
+    assert answer.status == 400
+    assert "location" not in answer.headers
+
+
+def test_python_urllib_follows_the_redirect_chain_over_tls(deployment):
+    tls = ssl.create_default_context(cafile=str(deployment.ca_file))
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls))
+    with opener.open(f"http://{LOOPBACK}:{deployment.http_port}/?from=urllib", timeout=20) as response:
+        assert response.status == 200
+        assert response.url == f"https://{LOOPBACK}:{deployment.https_port}/?from=urllib"
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert response.read() == b"Hello over HTTPS.\n"
+
+
+# --- load ---------------------------------------------------------------------
+
+LOAD_REQUESTS = 5000
+LOAD_CONCURRENCY = 32
+LOAD_REPORT: dict[str, object] = {}
+
+
+@dataclass
+class LoadTally:
+    answers: Counter = field(default_factory=Counter)
+    wrong: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _expected(kind: str, number: int, deployment: Deployment) -> tuple[int, str]:
+    return {
+        "http GET": (302, f"{deployment.https_url}/?n={number}"),
+        "http POST": (307, f"{deployment.https_url}/echo"),
+        "https GET": (200, "Hello over HTTPS.\n"),
+        "https POST": (200, f"received over https: n={number}"),
+    }[kind]
+
+
+def _load_worker(deployment: Deployment, numbers: range, tally: LoadTally) -> None:
+    tls = ssl.create_default_context(cafile=str(deployment.ca_file))
+    connections = {
+        "http": http.client.HTTPConnection(LOOPBACK, deployment.http_port, timeout=20),
+        "https": http.client.HTTPSConnection(LOOPBACK, deployment.https_port, timeout=20, context=tls),
+    }
+    kinds = ["http GET", "http POST", "https GET", "https POST"]
+    for number in numbers:
+        kind = kinds[number % 4]
+        scheme, method = kind.split()
+        connection = connections[scheme]
+        body = f"n={number}" if method == "POST" else None
+        target = "/echo" if method == "POST" else f"/?n={number}"
+        try:
+            port = deployment.http_port if scheme == "http" else deployment.https_port
+            connection.request(method, target, body=body, headers={"Host": f"{HOST}:{port}"})
+            response = connection.getresponse()
+            content = response.read().decode()
+        except Exception as error:  # noqa: BLE001  (count it, keep going)
+            connection.close()
+            with tally.lock:
+                tally.errors.append(f"{kind}: {error!r}")
+            continue
+        status, expected = _expected(kind, number, deployment)
+        seen = response.getheader("Location") if scheme == "http" else content
+        hsts = response.getheader("Strict-Transport-Security")
+        right_hsts = hsts is None if scheme == "http" else hsts == "max-age=31536000"
+        with tally.lock:
+            tally.answers[(kind, response.status)] += 1
+            if response.status != status or seen != expected or not right_hsts:
+                tally.wrong.append((kind, response.status, seen, hsts))
+    for connection in connections.values():
+        connection.close()
+
+
+def test_load_mixed_http_and_https_get_and_post(deployment):
+    tally = LoadTally()
+    workers = [
+        threading.Thread(
+            target=_load_worker,
+            args=(deployment, range(index, LOAD_REQUESTS, LOAD_CONCURRENCY), tally),
+        )
+        for index in range(LOAD_CONCURRENCY)
+    ]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    elapsed = time.perf_counter() - started
+    total = sum(tally.answers.values())
+    server_errors = sum(count for (kind, status), count in tally.answers.items() if status >= 500)
+    LOAD_REPORT.update(
+        requests=total + len(tally.errors),
+        concurrency=LOAD_CONCURRENCY,
+        seconds=round(elapsed, 2),
+        requests_per_second=round(total / elapsed),
+        answers={f"{kind} -> {status}": count for (kind, status), count in sorted(tally.answers.items())},
+        server_errors=server_errors,
+        connection_errors=len(tally.errors),
+        wrong_answers=len(tally.wrong),
+    )
+    assert not any(worker.is_alive() for worker in workers)
+    assert tally.errors == []
+    assert server_errors == 0
+    assert tally.wrong == []
+    assert total == LOAD_REQUESTS
