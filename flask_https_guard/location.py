@@ -101,7 +101,10 @@ def _request_host(
     """The request's validated host name (lower case) and port."""
     raw = environ.get("HTTP_HOST")
     if raw is None:
-        # HTTP/1.0 without Host: the server's own name, as Werkzeug does.
+        if environ.get("SERVER_PROTOCOL") != "HTTP/1.0":
+            # HTTP/1.1 requires Host (RFC 9112 3.2): answer 400.
+            raise InvalidHost()
+        # HTTP/1.0 has no Host: the server's own address, as Werkzeug does.
         raw = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
         raw = raw.rstrip(":")
     match = _HOST_PATTERN.fullmatch(raw)
@@ -141,7 +144,11 @@ def request_target(environ: dict) -> str:
         target = _target_from_raw(raw_target, script_name, path_info, query)
         if target is not None:
             return _encode_unsafe(target)
-    path = quote(_wsgi_bytes(script_name + path_info), safe=_PATH_SAFE) or "/"
+    path = quote(_wsgi_bytes(script_name + path_info), safe=_PATH_SAFE)
+    if not path.startswith("/"):
+        # CONNECT's authority-form or OPTIONS' "*": the URL still needs a
+        # path, or the target would run into the host ("https://host*").
+        path = "/" + path
     return _encode_unsafe(f"{path}?{query}" if query else path)
 
 

@@ -106,10 +106,10 @@ def _nth_from_right(entries: list[str], position: int) -> str:
 
 def _forwarded_proto(value: str, trusted_proxies: int) -> Optional[str]:
     """The ``proto=`` of the trusted element of a ``Forwarded`` header."""
-    elements = _split_outside_quotes(value, ",")
-    if elements is None or len(elements) < trusted_proxies:
+    element = _nth_element_from_right(value, trusted_proxies)
+    if element is None:
         return _INSECURE
-    pairs = _split_outside_quotes(elements[-trusted_proxies], ";")
+    pairs = _split_outside_quotes(element, ";")
     if pairs is None:
         return _INSECURE
     for pair in pairs:
@@ -117,6 +117,40 @@ def _forwarded_proto(value: str, trusted_proxies: int) -> Optional[str]:
         if equals and name.strip().lower() == "proto":
             return _unquote(parameter.strip()).lower()
     return None
+
+
+def _nth_element_from_right(value: str, position: int) -> Optional[str]:
+    """The ``position``-th comma-separated element from the right, or None.
+
+    Read from the right and no further than needed: whatever a client put
+    to the left of the proxies' elements, even an unbalanced quote, is
+    never parsed, so it cannot change the answer.
+    """
+    if '"' not in value:
+        elements = value.rsplit(",", position)
+        return elements[-position] if len(elements) >= position else None
+    found = 0
+    in_quotes = False
+    end = len(value)
+    for index in range(len(value) - 1, -1, -1):
+        char = value[index]
+        if char == '"' and not _is_escaped(value, index):
+            in_quotes = not in_quotes
+        elif char == "," and not in_quotes:
+            found += 1
+            if found == position:
+                return value[index + 1 : end]
+            end = index
+    if in_quotes or found + 1 < position:
+        return None
+    return value[:end]
+
+
+def _is_escaped(text: str, index: int) -> bool:
+    backslashes = 0
+    while index - backslashes - 1 >= 0 and text[index - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 1
 
 
 def _split_outside_quotes(text: str, separator: str) -> Optional[list[str]]:
