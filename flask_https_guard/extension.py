@@ -16,8 +16,8 @@ from typing import Any, Callable, Optional
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import Forbidden
 
-from .headers import mark_cookies_secure
-from .location import https_url
+from .headers import apply_secure_headers
+from .location import https_url, uri_safe_redirect_class
 from .options import GuardOptions, check_option_names, resolve_options
 from .policy import Decision, Policy
 from .scheme import (
@@ -28,6 +28,18 @@ from .scheme import (
 )
 
 logger = logging.getLogger("flask_https_guard")
+
+try:
+    # The context variable behind `flask.request` (Flask 2.2+). Reading it
+    # directly skips the proxy's lookup, on a path every request takes.
+    from flask.globals import _cv_request
+
+    def current_request() -> Request:
+        """The request being handled."""
+        return _cv_request.get().request
+
+except ImportError:  # pragma: no cover - a Flask that moved it
+    current_request = request._get_current_object  # type: ignore[attr-defined]
 
 #: Methods that are redirected with 302/301; every other method gets 307/308
 #: so that the method and the body survive (RFC 9110 15.4).
@@ -99,9 +111,7 @@ class HTTPSGuard:
             # so its Secure flag has to come from Flask's own setting.
             app.config["SESSION_COOKIE_SECURE"] = True
         if options.enabled is not False:
-            install_hooks_first(
-                app, app_guard.before_request, app_guard.after_request
-            )
+            app_guard.wrap_request_processing()
         self._app_guards[app] = app_guard
         app.extensions["https_guard"] = self
 
@@ -164,6 +174,7 @@ class _AppGuard:
             else make_secure_test(options.trusted_proxies)
         )
         self._hsts = options.hsts_policy()
+        self._redirect_class = uri_safe_redirect_class(app.response_class)
         self._watch_untrusted_headers = options.trusted_proxies == 0
         self._warning_lock = threading.Lock()
 
@@ -172,14 +183,63 @@ class _AppGuard:
         enabled = self.options.enabled
         return not self.app.debug if enabled is None else enabled
 
-    def before_request(self) -> Optional[Response]:
-        return self.answer_insecure_request(request._get_current_object())  # type: ignore[attr-defined]
+    def wrap_request_processing(self) -> None:
+        """Wrap the app's ``preprocess_request`` and ``process_response``.
+
+        ``preprocess_request`` runs the URL value preprocessors and then every
+        before_request handler of the app and its blueprints; wrapping it puts
+        the redirect ahead of all of them, whatever their registration order.
+        A basic-auth handler that ran first would ask for credentials in
+        clear. ``process_response`` runs every after_request handler and
+        saves the session; wrapping it lets the headers go on last, on the
+        final response. Wrapping these two methods also costs a fraction of
+        a before_request/after_request pair, which Flask calls through
+        ``ensure_sync`` on every request (see BENCHMARKS.md).
+        """
+        app = self.app
+        run_before_request_handlers = app.preprocess_request
+        run_after_request_handlers = app.process_response
+        # Everything the closures read is bound here, once. The scheme test
+        # is inline: with trusted_proxies, TrustedProxyScheme has already
+        # set wsgi.url_scheme from the proxy's report.
+        config = app.config
+        follows_debug = self.options.enabled is None
+        answer_insecure = self._answer_insecure
+        hsts = self._hsts
+        secure_cookies = self.options.secure_cookies
+        adds_headers = hsts is not None or secure_cookies
+
+        def preprocess_request() -> Any:
+            current = current_request()
+            if current.environ.get("wsgi.url_scheme") != "https" and not (
+                follows_debug and config["DEBUG"]
+            ):
+                answer = answer_insecure(current)
+                if answer is not None:
+                    return answer
+            return run_before_request_handlers()
+
+        def process_response(response: Response) -> Response:
+            response = run_after_request_handlers(response)
+            if (
+                adds_headers
+                and current_request().environ.get("wsgi.url_scheme") == "https"
+                and not (follows_debug and config["DEBUG"])
+            ):
+                apply_secure_headers(response.headers, hsts, secure_cookies)
+            return response
+
+        app.preprocess_request = preprocess_request  # type: ignore[method-assign]
+        app.process_response = process_response  # type: ignore[method-assign]
 
     def answer_insecure_request(self, current: Request) -> Optional[Response]:
         """The redirect (or refusal) for an insecure request; None otherwise."""
-        environ = current.environ
-        if self._is_secure(environ) or not self.is_active():
+        if self._is_secure(current.environ) or not self.is_active():
             return None
+        return self._answer_insecure(current)
+
+    def _answer_insecure(self, current: Request) -> Optional[Response]:
+        environ = current.environ
         if self._watch_untrusted_headers and carries_proxy_header(environ):
             self._warn_untrusted_proxy_header()
         rule = current.url_rule
@@ -208,14 +268,10 @@ class _AppGuard:
             options.redirect_port,
             self.app.config.get("TRUSTED_HOSTS"),
         )
-        return self.app.response_class(status=status, headers={"Location": location})
-
-    def after_request(self, response: Response) -> Response:
-        if self._is_secure(request.environ) and self.is_active():
-            if self._hsts is not None:
-                self._hsts.apply(response.headers)
-            if self.options.secure_cookies:
-                mark_cookies_secure(response.headers)
+        response = self._redirect_class(
+            status=status, headers=[("Location", location), ("Content-Length", "0")]
+        )
+        response.built_location = location  # type: ignore[attr-defined]
         return response
 
     def _warn_untrusted_proxy_header(self) -> None:

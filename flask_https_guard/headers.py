@@ -11,9 +11,12 @@ in one place.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from werkzeug.datastructures import Headers
 
 HSTS_HEADER = "Strict-Transport-Security"
+_HSTS_LOWER = HSTS_HEADER.lower()
 
 #: The smallest max-age the HSTS preload list accepts (hstspreload.org).
 PRELOAD_MIN_MAX_AGE = 31536000
@@ -88,25 +91,44 @@ class HSTSPolicy:
 
     def apply(self, headers: Headers) -> None:
         """Add the header unless the view already set its own."""
-        headers.setdefault(HSTS_HEADER, self.value)
+        apply_secure_headers(headers, self, secure_cookies=False)
 
 
 def mark_cookies_secure(headers: Headers) -> None:
     """Add the ``Secure`` attribute to every ``Set-Cookie`` that lacks it.
 
-    Used on secure responses only: a cookie set over HTTPS without ``Secure``
+    For secure responses only: a cookie set over HTTPS without ``Secure``
     would be sent back by the browser over plain HTTP, in clear.
     """
-    cookies = headers.getlist("Set-Cookie")
-    if not cookies or all(_has_secure_attribute(cookie) for cookie in cookies):
-        return
-    headers.setlist(
-        "Set-Cookie",
-        [
-            cookie if _has_secure_attribute(cookie) else f"{cookie}; Secure"
-            for cookie in cookies
-        ],
-    )
+    apply_secure_headers(headers, None, secure_cookies=True)
+
+
+def apply_secure_headers(
+    headers: Headers, hsts: Optional[HSTSPolicy], secure_cookies: bool
+) -> None:
+    """HSTS (unless already set) and Secure cookies, in one pass over the headers.
+
+    This runs on every secure response, so it reads the header list once and
+    avoids Werkzeug's exception-based lookups (``in``, ``setdefault``).
+    """
+    hsts_missing = hsts is not None
+    insecure_cookie = False
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == _HSTS_LOWER:
+            hsts_missing = False
+        elif secure_cookies and lowered == "set-cookie" and not _has_secure_attribute(value):
+            insecure_cookie = True
+    if hsts_missing:
+        headers.add(HSTS_HEADER, hsts.value)  # type: ignore[union-attr]
+    if insecure_cookie:
+        headers.setlist(
+            "Set-Cookie",
+            [
+                cookie if _has_secure_attribute(cookie) else f"{cookie}; Secure"
+                for cookie in headers.getlist("Set-Cookie")
+            ],
+        )
 
 
 def _has_secure_attribute(cookie: str) -> bool:

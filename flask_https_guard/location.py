@@ -22,11 +22,14 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection
-from typing import Optional
+from functools import lru_cache
+from typing import Any, Optional
 from urllib.parse import quote, unquote_to_bytes
 
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 from werkzeug.sansio.utils import host_is_trusted
+from werkzeug.wrappers import Response
 
 # Host header: a DNS name (each label 1-63 characters, IDN in its xn-- form),
 # an IPv4 address or a bracketed IPv6 literal, then an optional port.
@@ -48,6 +51,33 @@ _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 # An absolute-form request target ("GET http://host/path HTTP/1.1"): the
 # scheme and authority are the client's words, only the path is used.
 _ABSOLUTE_FORM = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#]*", re.IGNORECASE)
+
+
+def uri_safe_redirect_class(response_class: type[Response]) -> type[Response]:
+    """A subclass of the app's response class for redirects built here.
+
+    Werkzeug re-parses every Location with ``iri_to_uri`` on output, which
+    costs more than building the URL did. A URL from :func:`https_url` is
+    already in the form that function returns, so the re-parse is skipped,
+    as long as the header is still the one this module built (an
+    after_request handler may have changed it).
+    """
+
+    class URISafeRedirect(response_class):  # type: ignore[valid-type,misc]
+        built_location: Optional[str] = None
+
+        def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
+            if (
+                self.built_location is None
+                or self.response  # an after_request handler gave it a body
+                or self.headers.get("Location") != self.built_location
+            ):
+                return super().get_wsgi_headers(environ)
+            # Built with an empty body and Content-Length: 0, and untouched:
+            # the parent would return this same copy after re-parsing the URL.
+            return Headers(self.headers)
+
+    return URISafeRedirect
 
 
 class InvalidHost(BadRequest):
@@ -80,45 +110,52 @@ def _https_authority(
 ) -> str:
     if redirect_host is not None:
         return _with_port(redirect_host, redirect_port)
-    host, port = _request_host(environ, trusted_hosts)
+    raw_host = environ.get("HTTP_HOST")
+    if raw_host is None:
+        if environ.get("SERVER_PROTOCOL") != "HTTP/1.0":
+            # HTTP/1.1 requires Host (RFC 9112 3.2): answer 400.
+            raise InvalidHost()
+        # HTTP/1.0 has no Host: the server's own address, as Werkzeug does.
+        raw_host = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}".rstrip(":")
+    trusted = tuple(trusted_hosts) if trusted_hosts else ()
+    authority = _authority_for_host(raw_host, trusted, redirect_port)
+    if authority is None:
+        raise InvalidHost()
+    return authority
+
+
+@lru_cache(maxsize=1024)
+def _authority_for_host(
+    raw_host: str, trusted_hosts: tuple[str, ...], redirect_port: Optional[int]
+) -> Optional[str]:
+    """The https authority for a Host header, or None if the Host is refused.
+
+    A pure function of its arguments, cached: most requests name one of a
+    few hosts. The cache is bounded, so many forged hosts only evict.
+    """
+    match = _HOST_PATTERN.fullmatch(raw_host)
+    if match is None:
+        return None
+    name = match["name"].lower()
+    port = int(match["port"]) if match["port"] else None
+    if len(name) > _MAX_HOST_LENGTH or (port is not None and not 1 <= port <= 65535):
+        return None
+    if name.startswith("[") and not _is_ipv6(name[1:-1]):
+        return None
+    if trusted_hosts and not host_is_trusted(name, trusted_hosts):
+        return None
     if redirect_port is not None:
         port = redirect_port
     elif port == 80:
         # http's default port means https's default port.
         port = None
-    return _with_port(host, port)
+    return _with_port(name, port)
 
 
 def _with_port(host: str, port: Optional[int]) -> str:
     if port is None or port == 443:
         return host
     return f"{host}:{port}"
-
-
-def _request_host(
-    environ: dict, trusted_hosts: Optional[Collection[str]]
-) -> tuple[str, Optional[int]]:
-    """The request's validated host name (lower case) and port."""
-    raw = environ.get("HTTP_HOST")
-    if raw is None:
-        if environ.get("SERVER_PROTOCOL") != "HTTP/1.0":
-            # HTTP/1.1 requires Host (RFC 9112 3.2): answer 400.
-            raise InvalidHost()
-        # HTTP/1.0 has no Host: the server's own address, as Werkzeug does.
-        raw = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
-        raw = raw.rstrip(":")
-    match = _HOST_PATTERN.fullmatch(raw)
-    if match is None:
-        raise InvalidHost()
-    name = match["name"].lower()
-    port = int(match["port"]) if match["port"] else None
-    if len(name) > _MAX_HOST_LENGTH or (port is not None and not 1 <= port <= 65535):
-        raise InvalidHost()
-    if name.startswith("[") and not _is_ipv6(name[1:-1]):
-        raise InvalidHost()
-    if trusted_hosts and not host_is_trusted(name, trusted_hosts):
-        raise InvalidHost()
-    return name, port
 
 
 def _is_ipv6(text: str) -> bool:
@@ -155,9 +192,10 @@ def request_target(environ: dict) -> str:
 def _target_from_raw(
     raw_target: str, script_name: str, path_info: str, query: str
 ) -> Optional[str]:
-    raw_target = _ABSOLUTE_FORM.sub("", raw_target, count=1)
+    if not raw_target.startswith("/"):
+        raw_target = _ABSOLUTE_FORM.sub("", raw_target, count=1)
     raw_path, question_mark, raw_query = raw_target.partition("?")
-    decoded = _percent_decoded(raw_path)
+    decoded = _percent_decoded(raw_path) if "%" in raw_path else raw_path
     if decoded == script_name + path_info and raw_path.startswith("/"):
         path = raw_path
     elif decoded == path_info and raw_path.startswith("/"):

@@ -166,3 +166,36 @@ def test_http10_request_without_host_uses_the_server_address():
     response = Response.from_app(app, environ)
     assert response.status_code == 302
     assert response.headers["Location"] == "https://app.internal:8000/form"
+
+
+def test_location_changed_by_an_after_request_handler_is_still_encoded():
+    app = build_app()
+
+    @app.after_request
+    def send_elsewhere(response):
+        if response.status_code == 302:
+            response.headers["Location"] = "https://localhost/café?q=ü"
+        return response
+
+    response = app.test_client().get("/")
+    assert response.headers["Location"] == "https://localhost/caf%C3%A9?q=%C3%BC"
+
+
+def test_body_added_by_an_after_request_handler_gets_its_length():
+    app = build_app()
+
+    @app.after_request
+    def explain(response):
+        if response.status_code == 302:
+            response.set_data("Moved to HTTPS")
+        return response
+
+    response = app.test_client().get("/")
+    assert response.headers["Content-Length"] == str(len("Moved to HTTPS"))
+    assert response.get_data(as_text=True) == "Moved to HTTPS"
+
+
+def test_redirect_has_an_empty_body_and_zero_length():
+    response = build_app().test_client().get("/form")
+    assert response.headers["Content-Length"] == "0"
+    assert response.get_data() == b""

@@ -1,0 +1,366 @@
+"""What an HTTPS guard costs per request: flask_https_guard against bare Flask,
+Flask-SSLify 0.1.5 and Flask-Talisman 1.1, and whole-server throughput.
+
+    .venv/bin/python benchmarks/overhead.py             # full run, writes BENCHMARKS.md
+    .venv/bin/python benchmarks/overhead.py --quick     # tiny counts (the test suite)
+
+Apps are driven with prebuilt WSGI environs, not the test client, whose own
+cost would hide the difference. All contenders live in one process and are
+measured round by round in a shuffled order, so machine drift hits them
+alike; the tables show medians over rounds. Compare ratios within one run:
+absolute microseconds depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import flask
+import werkzeug
+from flask import Flask
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_apps import make_app  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EMPTY_BODY = io.BytesIO(b"")
+
+
+def environ_for(scheme: str, path: str) -> dict:
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "RAW_URI": path,
+        "SERVER_NAME": "bench.example",
+        "SERVER_PORT": "443" if scheme == "https" else "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "bench.example",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": EMPTY_BODY,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+def _start_response(status, headers, exc_info=None):
+    return None
+
+
+def one_request(app: Flask, template: dict) -> str:
+    status = []
+    body = app(template.copy(), lambda s, h, e=None: status.append(s))
+    for _ in body:
+        pass
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
+    return status[0]
+
+
+def time_batch(app: Flask, template: dict, batch: int) -> float:
+    """Microseconds per request over ``batch`` requests."""
+    call = app.__call__
+    start = time.perf_counter()
+    for _ in range(batch):
+        body = call(template.copy(), _start_response)
+        for _ in body:
+            pass
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+    return (time.perf_counter() - start) / batch * 1e6
+
+
+@dataclass(frozen=True)
+class Case:
+    """One contender on one path."""
+
+    contender: str
+    path: str
+    app: Flask
+    environ: dict
+
+
+def measure(cases: list[Case], rounds: int, batch: int, seed: int = 1) -> dict[tuple[str, str], float]:
+    """Median microseconds per request for each (contender, path)."""
+    chooser = random.Random(seed)
+    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for case in cases:  # warm up: first-request setup, caches
+        time_batch(case.app, case.environ, max(10, batch // 10))
+    for _ in range(rounds):
+        order = cases[:]
+        chooser.shuffle(order)
+        for case in order:
+            samples[(case.contender, case.path)].append(time_batch(case.app, case.environ, batch))
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+# --- the per-request table ----------------------------------------------------
+
+CONTENDERS = ["bare Flask", "flask_https_guard", "Flask-SSLify 0.1.5",
+              "Flask-Talisman 1.1 (defaults)", "Flask-Talisman 1.1 (force_https + HSTS)"]
+PATHS = {
+    "secure request (200 + HSTS)": ("https", "/"),
+    "insecure GET (redirect)": ("http", "/"),
+    "insecure GET, exempt view": ("http", "/health"),
+    "insecure GET, per-view mode, unmarked view": ("http", "/"),
+}
+
+
+def per_request_cases() -> list[Case]:
+    cases = []
+    for contender in CONTENDERS:
+        app = make_app(contender)
+        for path, (scheme, url) in PATHS.items():
+            if path.startswith("insecure GET, per-view"):
+                if contender == "flask_https_guard":
+                    cases.append(Case(contender, path, make_app(contender, global_mode=False), environ_for(scheme, url)))
+                elif contender == "bare Flask":
+                    cases.append(Case(contender, path, app, environ_for(scheme, url)))
+                continue
+            cases.append(Case(contender, path, app, environ_for(scheme, url)))
+    for case in cases:
+        _check_answer(case)
+    return cases
+
+
+def _check_answer(case: Case) -> None:
+    """Refuse to time a contender that does not do its job on this path."""
+    status = one_request(case.app, case.environ)
+    redirects = case.path == "insecure GET (redirect)" and case.contender != "bare Flask"
+    expected = ("301", "302") if redirects else ("200",)
+    if not status.startswith(expected):
+        raise SystemExit(f"{case.contender} answered {status} on {case.path!r}")
+
+
+def per_request_table(medians: dict[tuple[str, str], float]) -> list[str]:
+    lines = ["| path | contender | µs per request | overhead vs bare Flask | ratio |",
+             "|---|---|---:|---:|---:|"]
+    for path in PATHS:
+        # A redirect is compared with bare Flask's 200 answer to the same URL.
+        bare = medians[("bare Flask", path)]
+        for contender in CONTENDERS:
+            value = medians.get((contender, path))
+            if value is None:
+                continue
+            if contender == "bare Flask":
+                lines.append(f"| {path} | {contender} | {value:.1f} | | 1.00x |")
+                continue
+            lines.append(f"| {path} | {contender} | {value:.1f} | {value - bare:+.1f} µs "
+                         f"({(value - bare) / bare:+.1%}) | {value / bare:.2f}x |")
+    return lines
+
+
+# --- scaling: routes and skips ---------------------------------------------------
+
+
+def scaling_table(route_counts: list[int], skip_counts: list[int], rounds: int, batch: int) -> list[str]:
+    cases = []
+    for routes in route_counts:
+        for contender in ("bare Flask", "flask_https_guard", "Flask-SSLify 0.1.5"):
+            label = f"{routes} routes"
+            cases.append(Case(contender, label, make_app(contender, routes=routes), environ_for("https", "/")))
+    for skips in skip_counts:
+        for contender in ("bare Flask", "flask_https_guard", "Flask-SSLify 0.1.5"):
+            label = f"{skips} skips"
+            cases.append(Case(contender, label, make_app(contender, skips=skips), environ_for("https", "/")))
+            redirect_label = f"{skips} skips, redirect"
+            if contender != "bare Flask":
+                cases.append(Case(contender, redirect_label, make_app(contender, skips=skips), environ_for("http", "/")))
+    medians = measure(cases, rounds, batch, seed=2)
+    lines = ["| setup | bare Flask µs | flask_https_guard | Flask-SSLify 0.1.5 |", "|---|---:|---:|---:|"]
+    labels = [f"{n} routes" for n in route_counts] + [f"{n} skips" for n in skip_counts]
+    for label in labels:
+        bare = medians[("bare Flask", label)]
+        cells = [f"{medians[(c, label)]:.1f} µs ({(medians[(c, label)] - bare) / bare:+.1%})"
+                 for c in ("flask_https_guard", "Flask-SSLify 0.1.5")]
+        lines.append(f"| {label}, secure request | {bare:.1f} | {cells[0]} | {cells[1]} |")
+    for skips in skip_counts:
+        label = f"{skips} skips, redirect"
+        bare = medians[("bare Flask", f"{skips} skips")]
+        cells = [f"{medians[(c, label)]:.1f} µs ({medians[(c, label)] / bare:.2f}x bare 200)"
+                 for c in ("flask_https_guard", "Flask-SSLify 0.1.5")]
+        lines.append(f"| {label} | {bare:.1f} (200) | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+# --- whole server: gunicorn behind a load generator ---------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_gunicorn(app_name: str, port: int, workers: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+         "--chdir", str(Path(__file__).resolve().parent), f"server_apps:{app_name}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit(f"gunicorn ({app_name}) did not start")
+
+
+def wrk_requests_per_second(port: int, seconds: float, connections: int) -> float:
+    # gunicorn turns X-Forwarded-Proto from 127.0.0.1 into the WSGI scheme
+    # (its default), so every request takes the secure path: 200 + HSTS.
+    output = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+         "-H", "X-Forwarded-Proto: https", f"http://127.0.0.1:{port}/"],
+        capture_output=True, text=True, timeout=seconds + 60, check=True,
+    ).stdout
+    if re.search(r"Non-2xx or 3xx responses", output):
+        raise SystemExit(f"wrk saw errors:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def python_requests_per_second(port: int, seconds: float, connections: int) -> float:
+    """A bounded fallback load generator when wrk is not installed."""
+    import http.client
+    import threading
+
+    deadline = time.monotonic() + seconds
+    counts = [0] * connections
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.monotonic() < deadline:
+            connection.request("GET", "/", headers={"X-Forwarded-Proto": "https"})
+            connection.getresponse().read()
+            counts[index] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / seconds
+
+
+def server_table(rounds: int, seconds: float, workers: int = 2, connections: int = 16) -> tuple[list[str], str]:
+    load = wrk_requests_per_second if shutil.which("wrk") else python_requests_per_second
+    tool = "wrk" if load is wrk_requests_per_second else "a Python load generator"
+    ports = {"bare": free_port(), "guarded": free_port()}
+    servers = {name: start_gunicorn(name, port, workers) for name, port in ports.items()}
+    samples: dict[str, list[float]] = defaultdict(list)
+    try:
+        for round_number in range(rounds):
+            order = ["bare", "guarded"] if round_number % 2 == 0 else ["guarded", "bare"]
+            for name in order:
+                samples[name].append(load(ports[name], seconds, connections))
+    finally:
+        for server in servers.values():
+            server.terminate()
+            server.wait(timeout=15)
+    bare, guarded = (statistics.median(samples[name]) for name in ("bare", "guarded"))
+    lines = [
+        "| server | requests per second (median) | vs bare Flask |",
+        "|---|---:|---:|",
+        f"| bare Flask | {bare:,.0f} | |",
+        f"| flask_https_guard | {guarded:,.0f} | {(guarded - bare) / bare:+.1%} |",
+    ]
+    setup = (f"gunicorn, {workers} sync workers, {tool} with {connections} connections, "
+             f"{rounds} rounds of {seconds:g} s each, alternating")
+    return lines, setup
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+            f"Flask {flask.__version__ if hasattr(flask, '__version__') else _version('flask')}, "
+            f"Werkzeug {_version('werkzeug')}")
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny counts: checks the script works")
+    parser.add_argument("--rounds", type=int, help="rounds per measurement")
+    parser.add_argument("--batch", type=int, help="requests per contender per round")
+    parser.add_argument("--no-server", action="store_true", help="skip the gunicorn part")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="Markdown file to write")
+    arguments = parser.parse_args(argv)
+    rounds = arguments.rounds or (2 if arguments.quick else 25)
+    batch = arguments.batch or (20 if arguments.quick else 2000)
+    route_counts, skip_counts = ([10, 100], [1, 10]) if arguments.quick else ([10, 1000, 5000], [1, 100, 1000])
+
+    started = time.perf_counter()
+    sections = [
+        "# Benchmarks",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        f"Command: `.venv/bin/python benchmarks/overhead.py{' --quick' if arguments.quick else ''}`"
+        f" ({rounds} rounds of {batch} requests per contender and path, medians).",
+        "",
+        "## Per request",
+        "",
+        *per_request_table(measure(per_request_cases(), rounds, batch)),
+        "",
+        "A redirect's ratio compares it with bare Flask's 200 answer to the same URL.",
+        "",
+        "## Scaling with routes and skips",
+        "",
+        *scaling_table(route_counts, skip_counts, rounds, batch // 2),
+        "",
+    ]
+    if not arguments.no_server:
+        lines, setup = server_table(rounds=1 if arguments.quick else 6, seconds=1 if arguments.quick else 5)
+        sections += ["## Whole server", "", f"Setup: {setup}; every request takes the secure path (200 + HSTS).",
+                     "", *lines, ""]
+    sections.append(f"Run took {time.perf_counter() - started:.0f} s.")
+    report = "\n".join(sections) + "\n"
+    print(report)
+    arguments.output.write_text(report)
+    print(f"written to {arguments.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
