@@ -28,14 +28,12 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
-import flask
-import werkzeug
 from flask import Flask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server_apps import make_app  # noqa: E402
+from server_apps import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 EMPTY_BODY = io.BytesIO(b"")
@@ -102,7 +100,9 @@ class Case:
     environ: dict
 
 
-def measure(cases: list[Case], rounds: int, batch: int, seed: int = 1) -> dict[tuple[str, str], float]:
+def measure(
+    cases: list[Case], rounds: int, batch: int, seed: int = 1
+) -> dict[tuple[str, str], float]:
     """Median microseconds per request for each (contender, path)."""
     chooser = random.Random(seed)
     samples: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -118,8 +118,13 @@ def measure(cases: list[Case], rounds: int, batch: int, seed: int = 1) -> dict[t
 
 # --- the per-request table ----------------------------------------------------
 
-CONTENDERS = ["bare Flask", "flask_https_guard", "Flask-SSLify 0.1.5",
-              "Flask-Talisman 1.1 (defaults)", "Flask-Talisman 1.1 (force_https + HSTS)"]
+CONTENDERS = [
+    "bare Flask",
+    "flask_https_guard",
+    "Flask-SSLify 0.1.5",
+    "Flask-Talisman 1.1 (defaults)",
+    "Flask-Talisman 1.1 (force_https + HSTS)",
+]
 PATHS = {
     "secure request (200 + HSTS)": ("https", "/"),
     "insecure GET (redirect)": ("http", "/"),
@@ -135,7 +140,14 @@ def per_request_cases() -> list[Case]:
         for path, (scheme, url) in PATHS.items():
             if path.startswith("insecure GET, per-view"):
                 if contender == "flask_https_guard":
-                    cases.append(Case(contender, path, make_app(contender, global_mode=False), environ_for(scheme, url)))
+                    cases.append(
+                        Case(
+                            contender,
+                            path,
+                            make_app(contender, global_mode=False),
+                            environ_for(scheme, url),
+                        )
+                    )
                 elif contender == "bare Flask":
                     cases.append(Case(contender, path, app, environ_for(scheme, url)))
                 continue
@@ -155,8 +167,10 @@ def _check_answer(case: Case) -> None:
 
 
 def per_request_table(medians: dict[tuple[str, str], float]) -> list[str]:
-    lines = ["| path | contender | µs per request | overhead vs bare Flask | ratio |",
-             "|---|---|---:|---:|---:|"]
+    lines = [
+        "| path | contender | µs per request | overhead vs bare Flask | ratio |",
+        "|---|---|---:|---:|---:|",
+    ]
     for path in PATHS:
         # A redirect is compared with bare Flask's 200 answer to the same URL.
         bare = medians[("bare Flask", path)]
@@ -167,41 +181,113 @@ def per_request_table(medians: dict[tuple[str, str], float]) -> list[str]:
             if contender == "bare Flask":
                 lines.append(f"| {path} | {contender} | {value:.1f} | | 1.00x |")
                 continue
-            lines.append(f"| {path} | {contender} | {value:.1f} | {value - bare:+.1f} µs "
-                         f"({(value - bare) / bare:+.1%}) | {value / bare:.2f}x |")
+            lines.append(
+                f"| {path} | {contender} | {value:.1f} | {value - bare:+.1f} µs "
+                f"({(value - bare) / bare:+.1%}) | {value / bare:.2f}x |"
+            )
     return lines
 
 
 # --- scaling: routes and skips ---------------------------------------------------
 
 
-def scaling_table(route_counts: list[int], skip_counts: list[int], rounds: int, batch: int) -> list[str]:
+def scaling_table(
+    route_counts: list[int], skip_counts: list[int], rounds: int, batch: int
+) -> list[str]:
     cases = []
     for routes in route_counts:
         for contender in ("bare Flask", "flask_https_guard", "Flask-SSLify 0.1.5"):
             label = f"{routes} routes"
-            cases.append(Case(contender, label, make_app(contender, routes=routes), environ_for("https", "/")))
+            cases.append(
+                Case(
+                    contender, label, make_app(contender, routes=routes), environ_for("https", "/")
+                )
+            )
     for skips in skip_counts:
         for contender in ("bare Flask", "flask_https_guard", "Flask-SSLify 0.1.5"):
             label = f"{skips} skips"
-            cases.append(Case(contender, label, make_app(contender, skips=skips), environ_for("https", "/")))
+            cases.append(
+                Case(contender, label, make_app(contender, skips=skips), environ_for("https", "/"))
+            )
             redirect_label = f"{skips} skips, redirect"
             if contender != "bare Flask":
-                cases.append(Case(contender, redirect_label, make_app(contender, skips=skips), environ_for("http", "/")))
+                cases.append(
+                    Case(
+                        contender,
+                        redirect_label,
+                        make_app(contender, skips=skips),
+                        environ_for("http", "/"),
+                    )
+                )
     medians = measure(cases, rounds, batch, seed=2)
-    lines = ["| setup | bare Flask µs | flask_https_guard | Flask-SSLify 0.1.5 |", "|---|---:|---:|---:|"]
+    lines = [
+        "| setup | bare Flask µs | flask_https_guard | Flask-SSLify 0.1.5 |",
+        "|---|---:|---:|---:|",
+    ]
     labels = [f"{n} routes" for n in route_counts] + [f"{n} skips" for n in skip_counts]
     for label in labels:
         bare = medians[("bare Flask", label)]
-        cells = [f"{medians[(c, label)]:.1f} µs ({(medians[(c, label)] - bare) / bare:+.1%})"
-                 for c in ("flask_https_guard", "Flask-SSLify 0.1.5")]
+        cells = [
+            f"{medians[(c, label)]:.1f} µs ({(medians[(c, label)] - bare) / bare:+.1%})"
+            for c in ("flask_https_guard", "Flask-SSLify 0.1.5")
+        ]
         lines.append(f"| {label}, secure request | {bare:.1f} | {cells[0]} | {cells[1]} |")
     for skips in skip_counts:
         label = f"{skips} skips, redirect"
         bare = medians[("bare Flask", f"{skips} skips")]
-        cells = [f"{medians[(c, label)]:.1f} µs ({medians[(c, label)] / bare:.2f}x bare 200)"
-                 for c in ("flask_https_guard", "Flask-SSLify 0.1.5")]
+        cells = [
+            f"{medians[(c, label)]:.1f} µs ({medians[(c, label)] / bare:.2f}x bare 200)"
+            for c in ("flask_https_guard", "Flask-SSLify 0.1.5")
+        ]
         lines.append(f"| {label} | {bare:.1f} (200) | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+# --- the @require_https fallback -------------------------------------------------
+
+
+def fallback_receiver_table(rounds: int, batch: int) -> list[str]:
+    """What Flask's request_started signal costs once @require_https is used.
+
+    The first @require_https in a process connects one receiver, so that a
+    marked view on an app without HTTPSGuard still redirects. Flask then
+    dispatches the signal to it on every request of every app. Measured on
+    the guarded app, with the receiver connected and disconnected in
+    alternate rounds of the same process.
+    """
+    from flask import request_started
+
+    from flask_https_guard.decorators import _redirect_marked_views_without_guard as receiver
+
+    apps = {
+        "bare Flask": make_app("bare Flask"),
+        "flask_https_guard": make_app("flask_https_guard"),
+    }
+    environ = environ_for("https", "/")
+    samples: dict[tuple[str, bool], list[float]] = defaultdict(list)
+    for app in apps.values():
+        time_batch(app, environ, max(10, batch // 10))
+    try:
+        for round_number in range(rounds * 2):
+            connected = round_number % 2 == 1
+            if connected:
+                request_started.connect(receiver)
+            else:
+                request_started.disconnect(receiver)
+            for name, app in apps.items():
+                samples[(name, connected)].append(time_batch(app, environ, batch))
+    finally:
+        request_started.disconnect(receiver)
+    lines = [
+        "| app, secure request | receiver not connected | connected | cost |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in apps:
+        without, with_ = (statistics.median(samples[(name, flag)]) for flag in (False, True))
+        lines.append(
+            f"| {name} | {without:.1f} µs | {with_:.1f} µs | {with_ - without:+.1f} µs "
+            f"({(with_ - without) / without:+.1%}) |"
+        )
     return lines
 
 
@@ -216,9 +302,23 @@ def free_port() -> int:
 
 def start_gunicorn(app_name: str, port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-         "--chdir", str(Path(__file__).resolve().parent), f"server_apps:{app_name}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            "sync",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(Path(__file__).resolve().parent),
+            f"server_apps:{app_name}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -235,9 +335,22 @@ def wrk_requests_per_second(port: int, seconds: float, connections: int) -> floa
     # gunicorn turns X-Forwarded-Proto from 127.0.0.1 into the WSGI scheme
     # (its default), so every request takes the secure path: 200 + HSTS.
     output = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
-         "-H", "X-Forwarded-Proto: https", f"http://127.0.0.1:{port}/"],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "-H",
+            "X-Forwarded-Proto: https",
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
     ).stdout
     if re.search(r"Non-2xx or 3xx responses", output):
         raise SystemExit(f"wrk saw errors:\n{output}")
@@ -268,7 +381,9 @@ def python_requests_per_second(port: int, seconds: float, connections: int) -> f
     return sum(counts) / seconds
 
 
-def server_table(rounds: int, seconds: float, workers: int = 2, connections: int = 16) -> tuple[list[str], str]:
+def server_table(
+    rounds: int, seconds: float, workers: int = 2, connections: int = 16
+) -> tuple[list[str], str]:
     load = wrk_requests_per_second if shutil.which("wrk") else python_requests_per_second
     tool = "wrk" if load is wrk_requests_per_second else "a Python load generator"
     ports = {"bare": free_port(), "guarded": free_port()}
@@ -290,8 +405,10 @@ def server_table(rounds: int, seconds: float, workers: int = 2, connections: int
         f"| bare Flask | {bare:,.0f} | |",
         f"| flask_https_guard | {guarded:,.0f} | {(guarded - bare) / bare:+.1%} |",
     ]
-    setup = (f"gunicorn, {workers} sync workers, {tool} with {connections} connections, "
-             f"{rounds} rounds of {seconds:g} s each, alternating")
+    setup = (
+        f"gunicorn, {workers} sync workers, {tool} with {connections} connections, "
+        f"{rounds} rounds of {seconds:g} s each, alternating"
+    )
     return lines, setup
 
 
@@ -307,9 +424,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-            f"Flask {flask.__version__ if hasattr(flask, '__version__') else _version('flask')}, "
-            f"Werkzeug {_version('werkzeug')}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"Flask {_version('flask')}, Werkzeug {_version('werkzeug')}"
+    )
 
 
 def _version(package: str) -> str:
@@ -324,11 +442,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds per measurement")
     parser.add_argument("--batch", type=int, help="requests per contender per round")
     parser.add_argument("--no-server", action="store_true", help="skip the gunicorn part")
-    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="Markdown file to write")
+    parser.add_argument(
+        "--output", type=Path, default=ROOT / "BENCHMARKS.md", help="Markdown file to write"
+    )
     arguments = parser.parse_args(argv)
     rounds = arguments.rounds or (2 if arguments.quick else 25)
     batch = arguments.batch or (20 if arguments.quick else 2000)
-    route_counts, skip_counts = ([10, 100], [1, 10]) if arguments.quick else ([10, 1000, 5000], [1, 100, 1000])
+    route_counts, skip_counts = (
+        ([10, 100], [1, 10]) if arguments.quick else ([10, 1000, 5000], [1, 100, 1000])
+    )
 
     started = time.perf_counter()
     sections = [
@@ -350,10 +472,28 @@ def main(argv: Optional[list[str]] = None) -> int:
         *scaling_table(route_counts, skip_counts, rounds, batch // 2),
         "",
     ]
+    sections += [
+        "## The @require_https fallback",
+        "",
+        "Once any view uses `@require_https`, a `request_started` receiver makes marked views",
+        "redirect even on an app without HTTPSGuard. Flask dispatches that signal on every",
+        "request of every app in the process. The tables above are measured without it.",
+        "",
+        *fallback_receiver_table(rounds, batch // 2),
+        "",
+    ]
     if not arguments.no_server:
-        lines, setup = server_table(rounds=1 if arguments.quick else 6, seconds=1 if arguments.quick else 5)
-        sections += ["## Whole server", "", f"Setup: {setup}; every request takes the secure path (200 + HSTS).",
-                     "", *lines, ""]
+        lines, setup = server_table(
+            rounds=1 if arguments.quick else 6, seconds=1 if arguments.quick else 5
+        )
+        sections += [
+            "## Whole server",
+            "",
+            f"Setup: {setup}; every request takes the secure path (200 + HSTS).",
+            "",
+            *lines,
+            "",
+        ]
     sections.append(f"Run took {time.perf_counter() - started:.0f} s.")
     report = "\n".join(sections) + "\n"
     print(report)

@@ -46,10 +46,18 @@ def make_app(contender: str, routes: int = 10, skips: int = 0, global_mode: bool
             talisman = Talisman(app)
         else:
             talisman = Talisman(
-                app, force_https=True, strict_transport_security=True,
-                feature_policy={}, permissions_policy={}, document_policy={}, frame_options=None,
-                content_security_policy=None, referrer_policy=None, x_content_type_options=False,
-                session_cookie_secure=False, session_cookie_http_only=False,
+                app,
+                force_https=True,
+                strict_transport_security=True,
+                feature_policy={},
+                permissions_policy={},
+                document_policy={},
+                frame_options=None,
+                content_security_policy=None,
+                referrer_policy=None,
+                x_content_type_options=False,
+                session_cookie_secure=False,
+                session_cookie_http_only=False,
             )
         app.add_url_rule("/health", "health", talisman(force_https=False)(health))
     else:

@@ -24,9 +24,9 @@ from flask import Flask, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from certificates import make_server_certificate  # noqa: E402
+from certificates import make_server_certificate
 
-from flask_https_guard import HTTPSGuard, exempt_https  # noqa: E402
+from flask_https_guard import HTTPSGuard, exempt_https
 
 HOST = "127.0.0.1"
 
@@ -95,35 +95,47 @@ def run_tour(client: TourClient) -> bool:
     steps = []
 
     answer = client.send("http", "GET", "/?page=2&q=a%2Fb")
-    steps.append((
-        "GET over http is redirected to the same URL on https",
-        f"{answer.status} Location: {answer.location}",
-        answer.status == 302 and answer.location == f"{https_base}/?page=2&q=a%2Fb" and answer.hsts is None,
-    ))
+    steps.append(
+        (
+            "GET over http is redirected to the same URL on https",
+            f"{answer.status} Location: {answer.location}",
+            answer.status == 302
+            and answer.location == f"{https_base}/?page=2&q=a%2Fb"
+            and answer.hsts is None,
+        )
+    )
     answer = client.send("https", "GET", "/?page=2&q=a%2Fb")
-    steps.append((
-        "the same URL over https is served, with HSTS",
-        f"{answer.status} Strict-Transport-Security: {answer.hsts}",
-        answer.status == 200 and answer.hsts == "max-age=31536000",
-    ))
+    steps.append(
+        (
+            "the same URL over https is served, with HSTS",
+            f"{answer.status} Strict-Transport-Security: {answer.hsts}",
+            answer.status == 200 and answer.hsts == "max-age=31536000",
+        )
+    )
     answer = client.send("http", "GET", "/health")
-    steps.append((
-        "the health check answers over plain http (for load balancers)",
-        f"{answer.status} {answer.body.strip()!r}, HSTS: {answer.hsts}",
-        answer.status == 200 and answer.hsts is None,
-    ))
+    steps.append(
+        (
+            "the health check answers over plain http (for load balancers)",
+            f"{answer.status} {answer.body.strip()!r}, HSTS: {answer.hsts}",
+            answer.status == 200 and answer.hsts is None,
+        )
+    )
     answer = client.send("http", "POST", "/echo", body="order=42")
-    steps.append((
-        "POST over http gets 307, so the method and body survive",
-        f"{answer.status} Location: {answer.location}",
-        answer.status == 307 and answer.location == f"{https_base}/echo",
-    ))
+    steps.append(
+        (
+            "POST over http gets 307, so the method and body survive",
+            f"{answer.status} Location: {answer.location}",
+            answer.status == 307 and answer.location == f"{https_base}/echo",
+        )
+    )
     followed = client.send("https", "POST", "/echo", body="order=42")
-    steps.append((
-        "the client repeats the POST on https, body intact",
-        f"{followed.status} {followed.body.strip()!r}",
-        followed.status == 200 and followed.body == "received over https: order=42\n",
-    ))
+    steps.append(
+        (
+            "the client repeats the POST on https, body intact",
+            f"{followed.status} {followed.body.strip()!r}",
+            followed.status == 200 and followed.body == "received over https: order=42\n",
+        )
+    )
     for number, (promise, seen, kept) in enumerate(steps, 1):
         print(f"{number}. {promise}\n   {'ok ' if kept else 'FAILED'} {seen}")
     return all(kept for _, _, kept in steps)
@@ -161,15 +173,18 @@ def main(argv: Optional[list[str]] = None) -> int:
         http_server = serve(app, arguments.http_port)
         client = TourClient(http_server.server_port, https_port, certificate.ca_file)
 
-        print(f"flask_https_guard demo: http://{HOST}:{http_server.server_port}/"
-              f"  and  https://{HOST}:{https_port}/ (self-signed, CA in {certificate.ca_file})\n")
+        print(
+            f"flask_https_guard demo: http://{HOST}:{http_server.server_port}/"
+            f"  and  https://{HOST}:{https_port}/ (self-signed, CA in {certificate.ca_file})\n"
+        )
         all_kept = run_tour(client)
         if arguments.exit_after_tour:
             http_server.shutdown()
             https_server.shutdown()
             return 0 if all_kept else 1
-        print("\nServing until Ctrl-C. Try: curl -i "
-              f"http://{HOST}:{http_server.server_port}/health")
+        print(
+            f"\nServing until Ctrl-C. Try: curl -i http://{HOST}:{http_server.server_port}/health"
+        )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -1,8 +1,8 @@
 """Global mode: every view is served over HTTPS only.
 
-    flask --app examples/global_mode.py run
-    curl -i http://127.0.0.1:5000/orders?page=2     # 302 to https://127.0.0.1:5000/orders?page=2
-    curl -i -X POST http://127.0.0.1:5000/orders    # 307: the POST stays a POST
+flask --app examples/global_mode.py run
+curl -i http://127.0.0.1:5000/orders?page=2     # 302 to https://127.0.0.1:5000/orders?page=2
+curl -i -X POST http://127.0.0.1:5000/orders    # 307: the POST stays a POST
 """
 
 from flask import Flask, request

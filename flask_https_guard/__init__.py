@@ -17,7 +17,7 @@ __all__ = [
     "HSTSPolicy",
     "HTTPSGuard",
     "SSLify",
+    "__version__",
     "exempt_https",
     "require_https",
-    "__version__",
 ]

@@ -68,7 +68,8 @@ def route_policies(app: Flask, guard: HTTPSGuard) -> list[RoutePolicy]:
         methods = sorted(set(rule.methods or ()) - _HIDDEN_METHODS)
         decision = guard.decision_for(app, rule.endpoint, _literal_prefix(rule))
         if not active:
-            policy, statuses, reason = "not guarded", {}, "guard inactive (disabled or debug)"
+            statuses: dict[str, int] = {}
+            policy, reason = "not guarded", "guard inactive (disabled or debug)"
         elif not decision.guarded:
             policy = "exempt" if decision.exempt else "not guarded"
             statuses, reason = {}, decision.reason
@@ -104,18 +105,22 @@ def check_app(app: Flask) -> list[Finding]:
     findings += _check_exempt_writes(app, guard)
     findings += _check_scheme_source(app, options.trusted_proxies)
     if not options.permanent:
-        findings.append(Finding(
-            "HG011", "info",
-            "Redirects are temporary (302/307).",
-            "Browsers cache 301/308; switch to permanent=True only when the"
-            " site will stay on HTTPS for good.",
-        ))
+        findings.append(
+            Finding(
+                "HG011",
+                "info",
+                "Redirects are temporary (302/307).",
+                "Browsers cache 301/308; switch to permanent=True only when the"
+                " site will stay on HTTPS for good.",
+            )
+        )
     return findings
 
 
 def _no_guard_finding(app: Flask) -> Finding:
     return Finding(
-        "HG000", "error",
+        "HG000",
+        "error",
         f"No HTTPSGuard is installed on app {app.name!r}: plain-HTTP requests"
         " are served as they come (views marked @require_https are still"
         " redirected, without HSTS).",
@@ -126,20 +131,25 @@ def _no_guard_finding(app: Flask) -> Finding:
 def _check_active(app: Flask, guard: HTTPSGuard) -> list[Finding]:
     options = guard.options_for(app)
     if options.enabled is False:
-        return [Finding(
-            "HG001", "error",
-            "The guard is disabled (enabled=False): nothing is redirected and no"
-            " HSTS is sent.",
-            "Remove enabled=False / HTTPS_GUARD_ENABLED for production.",
-        )]
+        return [
+            Finding(
+                "HG001",
+                "error",
+                "The guard is disabled (enabled=False): nothing is redirected and no HSTS is sent.",
+                "Remove enabled=False / HTTPS_GUARD_ENABLED for production.",
+            )
+        ]
     if app.debug:
         level = "warning" if options.enabled else "error"
-        return [Finding(
-            "HG002", level,
-            "The app runs in debug mode"
-            + ("." if options.enabled else ", so the guard is inactive."),
-            "Never run production with debug on (FLASK_DEBUG / app.debug).",
-        )]
+        return [
+            Finding(
+                "HG002",
+                level,
+                "The app runs in debug mode"
+                + ("." if options.enabled else ", so the guard is inactive."),
+                "Never run production with debug on (FLASK_DEBUG / app.debug).",
+            )
+        ]
     return []
 
 
@@ -147,19 +157,25 @@ def _check_hsts(app: Flask, guard: HTTPSGuard) -> list[Finding]:
     options = guard.options_for(app)
     findings = []
     if not options.hsts:
-        findings.append(Finding(
-            "HG003", "warning",
-            "HSTS is off: browsers will try plain HTTP first on every visit,"
-            " where an attacker can intercept the redirect.",
-            "Remove hsts=False / HTTPS_GUARD_HSTS.",
-        ))
+        findings.append(
+            Finding(
+                "HG003",
+                "warning",
+                "HSTS is off: browsers will try plain HTTP first on every visit,"
+                " where an attacker can intercept the redirect.",
+                "Remove hsts=False / HTTPS_GUARD_HSTS.",
+            )
+        )
     elif options.hsts_max_age < PRELOAD_MIN_MAX_AGE:
-        findings.append(Finding(
-            "HG004", "warning",
-            f"HSTS max-age is {options.hsts_max_age} seconds, below one year.",
-            f"Set hsts_max_age to {PRELOAD_MIN_MAX_AGE} or more once HTTPS is"
-            " known to work everywhere on the site.",
-        ))
+        findings.append(
+            Finding(
+                "HG004",
+                "warning",
+                f"HSTS max-age is {options.hsts_max_age} seconds, below one year.",
+                f"Set hsts_max_age to {PRELOAD_MIN_MAX_AGE} or more once HTTPS is"
+                " known to work everywhere on the site.",
+            )
+        )
     if options.hsts and options.hsts_preload:
         problems = []
         if options.redirect_host is not None:
@@ -167,13 +183,17 @@ def _check_hsts(app: Flask, guard: HTTPSGuard) -> list[Finding]:
         if not guard.decision_for(app, _endpoint_of(app, "/"), "/").guarded:
             problems.append("the home page / is served over plain HTTP")
         if problems:
-            findings.append(Finding(
-                "HG005", "error",
-                "HSTS preload is asked for, but the preload list requires every"
-                " http:// URL to redirect to https on the same host first: "
-                + "; ".join(problems) + ".",
-                "Redirect / to https on the same host, or drop hsts_preload.",
-            ))
+            findings.append(
+                Finding(
+                    "HG005",
+                    "error",
+                    "HSTS preload is asked for, but the preload list requires every"
+                    " http:// URL to redirect to https on the same host first: "
+                    + "; ".join(problems)
+                    + ".",
+                    "Redirect / to https on the same host, or drop hsts_preload.",
+                )
+            )
     return findings
 
 
@@ -181,20 +201,22 @@ def _endpoint_of(app: Flask, path: str) -> Optional[str]:
     adapter = app.url_map.bind("localhost")
     try:
         endpoint, _ = adapter.match(path, method="GET")
-    except Exception:  # noqa: BLE001  (404, 405, redirect: no endpoint)
+    except Exception:
         return None
-    return endpoint  # type: ignore[return-value]
+    return endpoint if isinstance(endpoint, str) else None
 
 
 def _check_cookies(app: Flask) -> list[Finding]:
     if app.config.get("SESSION_COOKIE_SECURE"):
         return []
-    return [Finding(
-        "HG006", "warning",
-        "SESSION_COOKIE_SECURE is off: the session cookie is also sent over"
-        " plain HTTP.",
-        "Keep secure_cookies=True (the default) or set SESSION_COOKIE_SECURE = True.",
-    )]
+    return [
+        Finding(
+            "HG006",
+            "warning",
+            "SESSION_COOKIE_SECURE is off: the session cookie is also sent over plain HTTP.",
+            "Keep secure_cookies=True (the default) or set SESSION_COOKIE_SECURE = True.",
+        )
+    ]
 
 
 def _check_hosts(app: Flask, redirect_host: Optional[str]) -> list[Finding]:
@@ -207,12 +229,15 @@ def _check_hosts(app: Flask, redirect_host: Optional[str]) -> list[Finding]:
             f"SERVER_NAME ({server_name}) does not limit the Host the redirect"
             f" uses; set TRUSTED_HOSTS = [{server_name!r}] or redirect_host."
         )
-    return [Finding(
-        "HG007", "warning",
-        "No TRUSTED_HOSTS and no redirect_host: redirects go to whatever host"
-        " the client's Host header names.",
-        hint,
-    )]
+    return [
+        Finding(
+            "HG007",
+            "warning",
+            "No TRUSTED_HOSTS and no redirect_host: redirects go to whatever host"
+            " the client's Host header names.",
+            hint,
+        )
+    ]
 
 
 def _check_exempt_writes(app: Flask, guard: HTTPSGuard) -> list[Finding]:
@@ -220,13 +245,16 @@ def _check_exempt_writes(app: Flask, guard: HTTPSGuard) -> list[Finding]:
     for route in route_policies(app, guard):
         writes = sorted(_WRITE_METHODS.intersection(route.methods))
         if route.policy == "exempt" and writes:
-            findings.append(Finding(
-                "HG008", "warning",
-                f"{route.rule} ({route.endpoint}) is exempt ({route.reason}) and"
-                f" accepts {', '.join(writes)}: form or API data is sent over"
-                " plain HTTP.",
-                "Exempt only read-only endpoints such as health checks.",
-            ))
+            findings.append(
+                Finding(
+                    "HG008",
+                    "warning",
+                    f"{route.rule} ({route.endpoint}) is exempt ({route.reason}) and"
+                    f" accepts {', '.join(writes)}: form or API data is sent over"
+                    " plain HTTP.",
+                    "Exempt only read-only endpoints such as health checks.",
+                )
+            )
     return findings
 
 
@@ -234,14 +262,17 @@ def _check_scheme_source(app: Flask, trusted_proxies: int) -> list[Finding]:
     proxy_fix_count = _proxy_fix_x_proto(app)
     findings = []
     if proxy_fix_count and trusted_proxies and proxy_fix_count != trusted_proxies:
-        findings.append(Finding(
-            "HG010", "warning",
-            f"ProxyFix trusts {proxy_fix_count} proxies (x_proto) but"
-            f" trusted_proxies is {trusted_proxies}: the two disagree about"
-            " which X-Forwarded-Proto entry is the proxy's.",
-            "Use one of them: ProxyFix(x_proto=N) with trusted_proxies=0, or"
-            " trusted_proxies=N without ProxyFix's x_proto.",
-        ))
+        findings.append(
+            Finding(
+                "HG010",
+                "warning",
+                f"ProxyFix trusts {proxy_fix_count} proxies (x_proto) but"
+                f" trusted_proxies is {trusted_proxies}: the two disagree about"
+                " which X-Forwarded-Proto entry is the proxy's.",
+                "Use one of them: ProxyFix(x_proto=N) with trusted_proxies=0, or"
+                " trusted_proxies=N without ProxyFix's x_proto.",
+            )
+        )
     if trusted_proxies:
         source = (
             f"trusted_proxies={trusted_proxies}: the {_ordinal(trusted_proxies)}"
@@ -251,12 +282,15 @@ def _check_scheme_source(app: Flask, trusted_proxies: int) -> list[Finding]:
         source = f"Werkzeug's ProxyFix(x_proto={proxy_fix_count}), through the WSGI scheme"
     else:
         source = "the WSGI scheme alone (no proxy header is trusted)"
-    findings.append(Finding(
-        "HG009", "info",
-        f"The scheme of a request is decided by {source}.",
-        "Behind N TLS-terminating proxies, set trusted_proxies=N; otherwise"
-        " every request looks insecure and redirects loop.",
-    ))
+    findings.append(
+        Finding(
+            "HG009",
+            "info",
+            f"The scheme of a request is decided by {source}.",
+            "Behind N TLS-terminating proxies, set trusted_proxies=N; otherwise"
+            " every request looks insecure and redirects loop.",
+        )
+    )
     return findings
 
 

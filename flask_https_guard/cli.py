@@ -45,7 +45,13 @@ def routes_command(as_json: bool) -> None:
         click.echo(json.dumps([policy.as_dict() for policy in policies], indent=2))
         return
     rows = [
-        [policy.rule, policy.endpoint, ",".join(policy.methods), _describe_policy(policy.policy, policy.statuses), policy.reason]
+        [
+            policy.rule,
+            policy.endpoint,
+            ",".join(policy.methods),
+            _describe_policy(policy.policy, policy.statuses),
+            policy.reason,
+        ]
         for policy in policies
     ]
     headers = ["Rule", "Endpoint", "Methods", "Plain HTTP gets", "Reason"]
@@ -75,15 +81,17 @@ def check_command(as_json: bool, fail_level: str) -> None:
     findings = check_app(app)
     failed = any(reaches(finding.level, fail_level) for finding in findings)
     if as_json:
-        click.echo(json.dumps(
-            {
-                "app": app.name,
-                "fail_level": fail_level,
-                "passed": not failed,
-                "findings": [finding.as_dict() for finding in findings],
-            },
-            indent=2,
-        ))
+        click.echo(
+            json.dumps(
+                {
+                    "app": app.name,
+                    "fail_level": fail_level,
+                    "passed": not failed,
+                    "findings": [finding.as_dict() for finding in findings],
+                },
+                indent=2,
+            )
+        )
     else:
         width = _terminal_width()
         for finding in findings:
@@ -104,7 +112,9 @@ def _terminal_width() -> int:
     return min(_TABLE_WIDTH, shutil.get_terminal_size((_TABLE_WIDTH, 24)).columns)
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = _TABLE_WIDTH) -> list[str]:
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = _TABLE_WIDTH
+) -> list[str]:
     """Aligned columns that fit ``width``: the widest column is cut first."""
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
     gaps = 2 * (len(widths) - 1)

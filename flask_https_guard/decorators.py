@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, TypeVar, cast
 
 from flask import Blueprint, Flask, request, request_started
 from flask.views import View
@@ -74,8 +74,7 @@ def _mark(target: Any, mark: str) -> None:
         )
     if isinstance(target, type) and not issubclass(target, View):
         raise TypeError(
-            f"{_DECORATOR_NAMES[mark]} applies to flask.views.View classes,"
-            f" not {target.__name__}"
+            f"{_DECORATOR_NAMES[mark]} applies to flask.views.View classes, not {target.__name__}"
         )
     existing = _own_mark(target)
     if existing is not None and existing != mark:
@@ -115,7 +114,7 @@ def view_mark(view: Any) -> Optional[str]:
     return mark
 
 
-def blueprint_mark(blueprint: Optional[Blueprint]) -> Optional[str]:
+def blueprint_mark(blueprint: Any) -> Optional[str]:
     """The mark on a blueprint, if any."""
     return _own_mark(blueprint) if blueprint is not None else None
 
@@ -164,5 +163,4 @@ class _EarlyResponse(HTTPException, RoutingException):
         super().__init__(response=response)
 
     def get_response(self, *args: Any, **kwargs: Any) -> Response:
-        assert self.response is not None
-        return self.response
+        return cast(Response, self.response)

@@ -13,8 +13,10 @@ import threading
 import weakref
 from typing import Any, Callable, Optional
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, request
+from flask import Response as FlaskResponse
 from werkzeug.exceptions import Forbidden
+from werkzeug.wrappers import Response
 
 from .headers import apply_secure_headers
 from .location import https_url, uri_safe_redirect_class
@@ -85,9 +87,7 @@ class HTTPSGuard:
     def __init__(self, app: Optional[Flask] = None, **options: Any) -> None:
         check_option_names(options)
         self._explicit_options: dict[str, Any] = dict(options)
-        self._app_guards: weakref.WeakKeyDictionary[Flask, _AppGuard] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._app_guards: weakref.WeakKeyDictionary[Flask, _AppGuard] = weakref.WeakKeyDictionary()
         if app is not None:
             self.init_app(app)
 
@@ -97,9 +97,7 @@ class HTTPSGuard:
         Raises TypeError or ValueError for an invalid option, naming it.
         """
         if "https_guard" in app.extensions:
-            raise RuntimeError(
-                f"an HTTPSGuard is already installed on app {app.name!r}"
-            )
+            raise RuntimeError(f"an HTTPSGuard is already installed on app {app.name!r}")
         options = resolve_options(self._explicit_options, app.config)
         app_guard = _AppGuard(app, options, scheme_set_by_middleware=True)
         if options.trusted_proxies and options.enabled is not False:
@@ -138,8 +136,7 @@ class HTTPSGuard:
             return self._app_guards[app]
         except KeyError:
             raise RuntimeError(
-                f"this HTTPSGuard is not installed on app {app.name!r};"
-                " call init_app(app) first"
+                f"this HTTPSGuard is not installed on app {app.name!r}; call init_app(app) first"
             ) from None
 
 
@@ -164,7 +161,13 @@ def install_hooks_first(
 class _AppGuard:
     """The guard as installed on one app: resolved options and the hooks."""
 
-    def __init__(self, app: Flask, options: GuardOptions, scheme_set_by_middleware: bool) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        options: GuardOptions,
+        scheme_set_by_middleware: bool,
+        is_fallback: bool = False,
+    ) -> None:
         self.app = app
         self.options = options
         self.policy = Policy(app, options.global_mode, options.skips)
@@ -176,6 +179,7 @@ class _AppGuard:
         self._hsts = options.hsts_policy()
         self._redirect_class = uri_safe_redirect_class(app.response_class)
         self._watch_untrusted_headers = options.trusted_proxies == 0
+        self._warn_missing_guard = is_fallback
         self._warning_lock = threading.Lock()
 
     def is_active(self) -> bool:
@@ -219,7 +223,7 @@ class _AppGuard:
                     return answer
             return run_before_request_handlers()
 
-        def process_response(response: Response) -> Response:
+        def process_response(response: FlaskResponse) -> FlaskResponse:
             response = run_after_request_handlers(response)
             if (
                 adds_headers
@@ -246,6 +250,8 @@ class _AppGuard:
         endpoint = rule.endpoint if rule is not None else None
         if not self.policy.decide(endpoint, environ.get("PATH_INFO", "")).guarded:
             return None
+        if self._warn_missing_guard:
+            self._warn_once_missing_guard()
         return self._redirect_or_refuse(environ, current.method)
 
     def status_for(self, method: str) -> int:
@@ -274,6 +280,18 @@ class _AppGuard:
         response.built_location = location  # type: ignore[attr-defined]
         return response
 
+    def _warn_once_missing_guard(self) -> None:
+        with self._warning_lock:
+            if not self._warn_missing_guard:
+                return
+            self._warn_missing_guard = False
+        logger.warning(
+            "App %r has views marked @require_https but no HTTPSGuard; they"
+            " are redirected with default options but get no HSTS header."
+            " Add HTTPSGuard(app, global_mode=False).",
+            self.app.name,
+        )
+
     def _warn_untrusted_proxy_header(self) -> None:
         with self._warning_lock:
             if not self._watch_untrusted_headers:
@@ -297,8 +315,9 @@ _fallback_lock = threading.Lock()
 def fallback_guard_for(app: Flask) -> _AppGuard:
     """The guard that enforces @require_https on an app that has none.
 
-    Built on first use from the app's config with ``global_mode=False``; logs
-    a warning once per app so the missing ``HTTPSGuard`` gets noticed.
+    Built on first use from the app's config with ``global_mode=False``. The
+    first time it redirects, it logs a warning, so the missing HTTPSGuard
+    gets noticed.
     """
     key = "https_guard_fallback"
     app_guard = app.extensions.get(key)
@@ -308,12 +327,6 @@ def fallback_guard_for(app: Flask) -> _AppGuard:
             if app_guard is None:
                 options = resolve_options({"global_mode": False}, app.config)
                 app_guard = app.extensions[key] = _AppGuard(
-                    app, options, scheme_set_by_middleware=False
+                    app, options, scheme_set_by_middleware=False, is_fallback=True
                 )
-                logger.warning(
-                    "App %r has views marked @require_https but no HTTPSGuard;"
-                    " they are redirected with default options but get no HSTS"
-                    " header. Add HTTPSGuard(app, global_mode=False).",
-                    app.name,
-                )
-    return app_guard  # type: ignore[no-any-return]
+    return app_guard

@@ -38,7 +38,7 @@ class HSTSPolicy:
     'max-age=31536000'
     """
 
-    __slots__ = ("max_age", "include_subdomains", "preload", "value")
+    __slots__ = ("include_subdomains", "max_age", "preload", "value")
 
     def __init__(
         self,
@@ -47,9 +47,7 @@ class HSTSPolicy:
         preload: bool = False,
     ) -> None:
         if isinstance(max_age, bool) or not isinstance(max_age, int):
-            raise TypeError(
-                f"max_age must be a whole number of seconds, got {max_age!r}"
-            )
+            raise TypeError(f"max_age must be a whole number of seconds, got {max_age!r}")
         if max_age < 0:
             raise ValueError(f"max_age must be 0 or more seconds, got {max_age}")
         if preload and not include_subdomains:

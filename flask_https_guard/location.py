@@ -31,6 +31,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wrappers import Response
 
+from .scheme import WSGIEnvironment
+
 # Host header: a DNS name (each label 1-63 characters, IDN in its xn-- form),
 # an IPv4 address or a bracketed IPv6 literal, then an optional port.
 _HOST_PATTERN = re.compile(
@@ -72,7 +74,8 @@ def uri_safe_redirect_class(response_class: type[Response]) -> type[Response]:
                 or self.response  # an after_request handler gave it a body
                 or self.headers.get("Location") != self.built_location
             ):
-                return super().get_wsgi_headers(environ)
+                headers: Headers = super().get_wsgi_headers(environ)
+                return headers
             # Built with an empty body and Content-Length: 0, and untouched:
             # the parent would return this same copy after re-parsing the URL.
             return Headers(self.headers)
@@ -90,7 +93,7 @@ class InvalidHost(BadRequest):
 
 
 def https_url(
-    environ: dict,
+    environ: WSGIEnvironment,
     redirect_host: Optional[str],
     redirect_port: Optional[int],
     trusted_hosts: Optional[Collection[str]],
@@ -99,11 +102,12 @@ def https_url(
 
     Raises :class:`InvalidHost` (a 400) for a Host the app does not own.
     """
-    return f"https://{_https_authority(environ, redirect_host, redirect_port, trusted_hosts)}{request_target(environ)}"
+    authority = _https_authority(environ, redirect_host, redirect_port, trusted_hosts)
+    return f"https://{authority}{request_target(environ)}"
 
 
 def _https_authority(
-    environ: dict,
+    environ: WSGIEnvironment,
     redirect_host: Optional[str],
     redirect_port: Optional[int],
     trusted_hosts: Optional[Collection[str]],
@@ -166,7 +170,7 @@ def _is_ipv6(text: str) -> bool:
     return True
 
 
-def request_target(environ: dict) -> str:
+def request_target(environ: WSGIEnvironment) -> str:
     """The path and query as the client sent them, made safe for a header.
 
     Prefers the raw target the server recorded, as long as it decodes to the

@@ -35,9 +35,7 @@ def _describe(name: str, source: str) -> str:
 
 def _check_bool(name: str, source: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(
-            f"{_describe(name, source)} must be True or False, got {value!r}"
-        )
+        raise TypeError(f"{_describe(name, source)} must be True or False, got {value!r}")
     return value
 
 
@@ -52,9 +50,7 @@ def _check_optional_bool(name: str, source: str, value: Any) -> Optional[bool]:
 
 def _check_count(name: str, source: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(
-            f"{_describe(name, source)} must be a whole number, got {value!r}"
-        )
+        raise TypeError(f"{_describe(name, source)} must be a whole number, got {value!r}")
     if value < 0:
         raise ValueError(f"{_describe(name, source)} must be 0 or more, got {value}")
     return value
@@ -70,8 +66,7 @@ def _check_port(name: str, source: str, value: Any) -> Optional[int]:
         )
     if not 1 <= value <= 65535:
         raise ValueError(
-            f"{_describe(name, source)} must be a port number from 1 to 65535,"
-            f" got {value}"
+            f"{_describe(name, source)} must be a port number from 1 to 65535, got {value}"
         )
     return value
 
@@ -80,9 +75,7 @@ def _check_host(name: str, source: str, value: Any) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise TypeError(
-            f"{_describe(name, source)} must be None or a host name, got {value!r}"
-        )
+        raise TypeError(f"{_describe(name, source)} must be None or a host name, got {value!r}")
     if not _REDIRECT_HOST_PATTERN.fullmatch(value):
         raise ValueError(
             f"{_describe(name, source)} must be a bare host name such as"
@@ -95,9 +88,7 @@ def _check_host(name: str, source: str, value: Any) -> Optional[str]:
 def _check_skips(name: str, source: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, (str, bytes)) or not isinstance(
-        value, (list, tuple, set, frozenset)
-    ):
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set, frozenset)):
         raise TypeError(
             f"{_describe(name, source)} must be None or a list of path prefixes"
             f" such as ['health'], got {value!r}"
@@ -106,8 +97,7 @@ def _check_skips(name: str, source: str, value: Any) -> tuple[str, ...]:
     for entry in value:
         if not isinstance(entry, str):
             raise TypeError(
-                f"{_describe(name, source)} must hold path prefixes as strings,"
-                f" got {entry!r}"
+                f"{_describe(name, source)} must hold path prefixes as strings, got {entry!r}"
             )
         segments = entry.strip("/")
         if not segments:
@@ -173,9 +163,7 @@ class GuardOptions:
         """The HSTS policy to send, or None when ``hsts=False``."""
         if not self.hsts:
             return None
-        return HSTSPolicy(
-            self.hsts_max_age, self.hsts_include_subdomains, self.hsts_preload
-        )
+        return HSTSPolicy(self.hsts_max_age, self.hsts_include_subdomains, self.hsts_preload)
 
 
 def check_option_names(names: Any) -> None:
@@ -218,8 +206,7 @@ def _check_config_names(config: Mapping[str, Any]) -> None:
     for key in config:
         if isinstance(key, str) and key.startswith(CONFIG_PREFIX) and key not in known:
             raise ValueError(
-                f"unknown config key {key}; the guard's keys are:"
-                f" {', '.join(sorted(known))}"
+                f"unknown config key {key}; the guard's keys are: {', '.join(sorted(known))}"
             )
 
 

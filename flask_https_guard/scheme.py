@@ -17,7 +17,10 @@ request did not come through the proxies we were told about.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Callable, Optional
+
+WSGIEnvironment = dict[str, Any]
 
 X_FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
 FORWARDED = "HTTP_FORWARDED"
@@ -44,14 +47,16 @@ class TrustedProxyScheme:
         self.app = app
         self.trusted_proxies = trusted_proxies
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         scheme = reported_scheme(environ, self.trusted_proxies)
         if scheme is not None:
             environ["wsgi.url_scheme"] = scheme
         return self.app(environ, start_response)
 
 
-def make_secure_test(trusted_proxies: int) -> Callable[[dict], bool]:
+def make_secure_test(trusted_proxies: int) -> Callable[[WSGIEnvironment], bool]:
     """Return a function ``is_secure(environ) -> bool`` for this trust level.
 
     Built once per app. With no trusted proxy, or when TrustedProxyScheme
@@ -60,25 +65,25 @@ def make_secure_test(trusted_proxies: int) -> Callable[[dict], bool]:
     if trusted_proxies == 0:
         return wsgi_scheme_is_https
 
-    def is_secure_behind_proxies(environ: dict) -> bool:
+    def is_secure_behind_proxies(environ: WSGIEnvironment) -> bool:
         scheme = reported_scheme(environ, trusted_proxies)
         return wsgi_scheme_is_https(environ) if scheme is None else scheme == "https"
 
     return is_secure_behind_proxies
 
 
-def carries_proxy_header(environ: dict) -> bool:
+def carries_proxy_header(environ: WSGIEnvironment) -> bool:
     """True when the request reports a scheme the guard was not told to trust."""
     return X_FORWARDED_PROTO in environ or FORWARDED in environ
 
 
-def wsgi_scheme_is_https(environ: dict) -> bool:
+def wsgi_scheme_is_https(environ: WSGIEnvironment) -> bool:
     """Whether the server itself (or a middleware before us) says https."""
     return environ.get("wsgi.url_scheme") == "https"
 
 
-def reported_scheme(environ: dict, trusted_proxies: int) -> Optional[str]:
-    """"https" or "http" as the trusted proxies report it; None if they say nothing.
+def reported_scheme(environ: WSGIEnvironment, trusted_proxies: int) -> Optional[str]:
+    """ "https" or "http" as the trusted proxies report it; None if they say nothing.
 
     None means the request did not come through a proxy (a direct
     connection), so the server's own scheme stands.
@@ -87,7 +92,7 @@ def reported_scheme(environ: dict, trusted_proxies: int) -> Optional[str]:
     forwarded = environ.get(FORWARDED)
     if forwarded_proto is None and forwarded is None:
         return None
-    reports = []
+    reports: list[Optional[str]] = []
     if forwarded_proto is not None:
         reports.append(_nth_from_right(forwarded_proto.split(","), trusted_proxies))
     if forwarded is not None:

@@ -129,9 +129,7 @@ class SSLify:
             or self.skip
         ):
             return None
-        location = https_url(
-            request.environ, None, None, app.config.get("TRUSTED_HOSTS")
-        )
+        location = https_url(request.environ, None, None, app.config.get("TRUSTED_HOSTS"))
         if request.method in ("GET", "HEAD"):
             status = 301 if self.permanent else 302
         else:
@@ -141,7 +139,5 @@ class SSLify:
     def set_hsts_header(self, response: Response) -> Response:
         """Add HSTS to secure, non-skipped responses (the after_request hook)."""
         if request.is_secure and not self.skip:
-            HSTSPolicy(self.hsts_age, self.hsts_include_subdomains).apply(
-                response.headers
-            )
+            HSTSPolicy(self.hsts_age, self.hsts_include_subdomains).apply(response.headers)
         return response

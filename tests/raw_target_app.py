@@ -8,7 +8,18 @@ from flask import Flask, request
 
 from flask_https_guard import HTTPSGuard, exempt_https
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "FOO"]
+ALL_METHODS = [
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "PATCH",
+    "DELETE",
+    "OPTIONS",
+    "TRACE",
+    "CONNECT",
+    "FOO",
+]
 
 app = Flask(__name__)
 app.config.from_prefixed_env()

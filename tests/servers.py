@@ -53,7 +53,9 @@ def free_port() -> int:
 class ManagedProcess:
     """A server process started by a test, stopped by its own PID."""
 
-    def __init__(self, name: str, args: list[str], log: Path, env: Optional[dict[str, str]] = None) -> None:
+    def __init__(
+        self, name: str, args: list[str], log: Path, env: Optional[dict[str, str]] = None
+    ) -> None:
         self.name = name
         self.log = log
         self._log_file = log.open("wb")
@@ -65,13 +67,17 @@ class ManagedProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log.read_text(errors='replace')}")
+                raise RuntimeError(
+                    f"{self.name} exited early:\n{self.log.read_text(errors='replace')}"
+                )
             try:
                 with socket.create_connection((LOOPBACK, port), timeout=1):
                     return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not listen on {port}:\n{self.log.read_text(errors='replace')}")
+        raise RuntimeError(
+            f"{self.name} did not listen on {port}:\n{self.log.read_text(errors='replace')}"
+        )
 
     def stop(self) -> None:
         # The process leads its own session: signal it by PID, and its whole

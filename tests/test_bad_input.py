@@ -21,7 +21,18 @@ from flask_https_guard import HTTPSGuard
 from .servers import LOOPBACK, ManagedProcess, free_port, require_module
 
 HSTS = "Strict-Transport-Security"
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "FOO"]
+ALL_METHODS = [
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "PATCH",
+    "DELETE",
+    "OPTIONS",
+    "TRACE",
+    "CONNECT",
+    "FOO",
+]
 
 
 def hostile_app(trusted_hosts=None, **options) -> Flask:
@@ -84,8 +95,12 @@ def test_host_outside_trusted_hosts_gets_400():
         pytest.param({"X-Forwarded-Proto": "hTtPs"}, 1, True, id="xfp-mixed-case"),
         pytest.param({"X-Forwarded-Proto": "https;garbage"}, 1, False, id="xfp-garbage"),
         pytest.param({"X-Forwarded-Proto": "ftp"}, 1, False, id="xfp-other-scheme"),
-        pytest.param({"X-Forwarded-Proto": ", " * 300 + "https"}, 1, True, id="xfp-hundreds-of-entries"),
-        pytest.param({"X-Forwarded-Proto": "https, " * 300 + "http"}, 1, False, id="xfp-hundreds-spoofed"),
+        pytest.param(
+            {"X-Forwarded-Proto": ", " * 300 + "https"}, 1, True, id="xfp-hundreds-of-entries"
+        ),
+        pytest.param(
+            {"X-Forwarded-Proto": "https, " * 300 + "http"}, 1, False, id="xfp-hundreds-spoofed"
+        ),
         pytest.param({"X-Forwarded-Proto": "https"}, 2, False, id="xfp-fewer-than-trusted"),
         pytest.param({"X-Forwarded-Proto": "https"}, 0, False, id="xfp-untrusted"),
         pytest.param({"Forwarded": ""}, 1, False, id="fwd-empty"),
@@ -95,9 +110,16 @@ def test_host_outside_trusted_hosts_gets_400():
         pytest.param({"Forwarded": "for=1.2.3.4"}, 1, False, id="fwd-no-proto"),
         pytest.param({"Forwarded": 'proto="https'}, 1, False, id="fwd-unbalanced-quote"),
         pytest.param({"Forwarded": '"x, proto=https'}, 1, True, id="fwd-client-junk-left"),
-        pytest.param({"Forwarded": "proto=http, " * 300 + "proto=https"}, 1, True, id="fwd-hundreds"),
+        pytest.param(
+            {"Forwarded": "proto=http, " * 300 + "proto=https"}, 1, True, id="fwd-hundreds"
+        ),
         pytest.param({"Forwarded": "proto=https"}, 3, False, id="fwd-fewer-than-trusted"),
-        pytest.param({"Forwarded": "proto=https", "X-Forwarded-Proto": "http"}, 1, False, id="headers-disagree"),
+        pytest.param(
+            {"Forwarded": "proto=https", "X-Forwarded-Proto": "http"},
+            1,
+            False,
+            id="headers-disagree",
+        ),
     ],
 )
 def test_proxy_header_rows(headers, trusted_proxies, secure):
@@ -131,16 +153,34 @@ def test_very_long_url_is_redirected_unchanged():
     ],
 )
 def test_control_characters_in_path_stay_encoded(raw_path, path_info, location_path):
-    response = hostile_app().test_client().get(
-        "/", environ_overrides={"PATH_INFO": path_info, "RAW_URI": raw_path, "REQUEST_URI": raw_path}
+    response = (
+        hostile_app()
+        .test_client()
+        .get(
+            "/",
+            environ_overrides={
+                "PATH_INFO": path_info,
+                "RAW_URI": raw_path,
+                "REQUEST_URI": raw_path,
+            },
+        )
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "https://localhost" + location_path
 
 
 def test_control_characters_in_query_are_encoded():
-    response = hostile_app().test_client().get(
-        "/q", environ_overrides={"QUERY_STRING": "a=\r\n\x00\x1b", "RAW_URI": "/q", "REQUEST_URI": "/q"}
+    response = (
+        hostile_app()
+        .test_client()
+        .get(
+            "/q",
+            environ_overrides={
+                "QUERY_STRING": "a=\r\n\x00\x1b",
+                "RAW_URI": "/q",
+                "REQUEST_URI": "/q",
+            },
+        )
     )
     assert response.headers["Location"] == "https://localhost/q?a=%0D%0A%00%1B"
 
@@ -176,8 +216,18 @@ def gunicorn_port(tmp_path_factory):
     port = free_port()
     server = ManagedProcess(
         "gunicorn",
-        [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"{LOOPBACK}:{port}",
-         "--chdir", str(Path(__file__).parent), "raw_target_app:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "-b",
+            f"{LOOPBACK}:{port}",
+            "--chdir",
+            str(Path(__file__).parent),
+            "raw_target_app:app",
+        ],
         tmp_path_factory.mktemp("gunicorn") / "gunicorn.log",
     )
     try:
@@ -203,7 +253,9 @@ def send_raw(port: int, request: bytes) -> RawAnswer:
 
 
 def request_bytes(line: bytes, *headers: bytes) -> bytes:
-    return line + b"\r\n" + b"".join(h + b"\r\n" for h in (*headers, b"Connection: close")) + b"\r\n"
+    return (
+        line + b"\r\n" + b"".join(h + b"\r\n" for h in (*headers, b"Connection: close")) + b"\r\n"
+    )
 
 
 HOST = b"Host: app.test"
@@ -212,24 +264,50 @@ HOST = b"Host: app.test"
 @pytest.mark.parametrize(
     "line, headers, status, location",
     [
-        pytest.param(b"GET http://evil.example/path?x=1 HTTP/1.1", [HOST], 302,
-                     "https://app.test/path?x=1", id="absolute-form-target"),
-        pytest.param(b"GET http://evil.example HTTP/1.1", [HOST], 302,
-                     "https://app.test/", id="absolute-form-no-path"),
-        pytest.param(b"GET //evil.example/x HTTP/1.1", [HOST], 302,
-                     "https://app.test//evil.example/x", id="double-slash-path"),
+        pytest.param(
+            b"GET http://evil.example/path?x=1 HTTP/1.1",
+            [HOST],
+            302,
+            "https://app.test/path?x=1",
+            id="absolute-form-target",
+        ),
+        pytest.param(
+            b"GET http://evil.example HTTP/1.1",
+            [HOST],
+            302,
+            "https://app.test/",
+            id="absolute-form-no-path",
+        ),
+        pytest.param(
+            b"GET //evil.example/x HTTP/1.1",
+            [HOST],
+            302,
+            "https://app.test//evil.example/x",
+            id="double-slash-path",
+        ),
         # gunicorn reads "evil.example:443" as scheme "evil.example", path "443".
-        pytest.param(b"CONNECT evil.example:443 HTTP/1.1", [HOST], 307,
-                     "https://app.test/443", id="connect-authority-form"),
-        pytest.param(b"OPTIONS * HTTP/1.1", [HOST], 307, "https://app.test/*", id="options-asterisk"),
+        pytest.param(
+            b"CONNECT evil.example:443 HTTP/1.1",
+            [HOST],
+            307,
+            "https://app.test/443",
+            id="connect-authority-form",
+        ),
+        pytest.param(
+            b"OPTIONS * HTTP/1.1", [HOST], 307, "https://app.test/*", id="options-asterisk"
+        ),
         pytest.param(b"TRACE / HTTP/1.1", [HOST], 307, "https://app.test/", id="trace"),
         pytest.param(b"FOO /x HTTP/1.1", [HOST], 307, "https://app.test/x", id="unknown-method"),
         pytest.param(b"GET /a\rb HTTP/1.1", [HOST], 400, None, id="raw-cr-in-path"),
         pytest.param(b"GET /a\x00b HTTP/1.1", [HOST], 400, None, id="raw-nul-in-path"),
         pytest.param(b"GET /a?x=\x00 HTTP/1.1", [HOST], 400, None, id="raw-nul-in-query"),
         pytest.param(b"GET /caf\xc3\xa9 HTTP/1.1", [HOST], 400, None, id="raw-utf8-in-path"),
-        pytest.param(b"GET /" + b"a" * 5000 + b" HTTP/1.1", [HOST], 414, None, id="request-line-too-long"),
-        pytest.param(b"GET / HTTP/1.1", [HOST, b"Host: evil.example"], 400, None, id="two-host-headers"),
+        pytest.param(
+            b"GET /" + b"a" * 5000 + b" HTTP/1.1", [HOST], 414, None, id="request-line-too-long"
+        ),
+        pytest.param(
+            b"GET / HTTP/1.1", [HOST, b"Host: evil.example"], 400, None, id="two-host-headers"
+        ),
         pytest.param(b"GET / HTTP/1.1", [b"Host: app.test evil"], 400, None, id="host-with-space"),
         pytest.param(b"GET / HTTP/1.1", [b"Host: " + b"a" * 300], 400, None, id="host-over-255"),
         pytest.param(b"GET / HTTP/1.1", [], 400, None, id="http11-without-host"),

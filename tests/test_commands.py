@@ -101,8 +101,13 @@ class TestRoutes:
         assert {route["policy"] for route in routes.values()} == {"not guarded"}
 
     @pytest.mark.parametrize(
-        "options", [{}, {"global_mode": False}, {"permanent": True, "skips": ["status"]},
-                    {"reject_insecure_writes": True}]
+        "options",
+        [
+            {},
+            {"global_mode": False},
+            {"permanent": True, "skips": ["status"]},
+            {"reject_insecure_writes": True},
+        ],
     )
     def test_routes_report_what_requests_actually_get(self, options):
         app = shop_app(options)
@@ -123,7 +128,15 @@ class TestRoutes:
         result = run(app, "routes")
         assert result.exit_code == 0
         lines = result.output.splitlines()
-        assert lines[0].split() == ["Rule", "Endpoint", "Methods", "Plain", "HTTP", "gets", "Reason"]
+        assert lines[0].split() == [
+            "Rule",
+            "Endpoint",
+            "Methods",
+            "Plain",
+            "HTTP",
+            "gets",
+            "Reason",
+        ]
         assert all(len(line) <= 80 for line in lines)
         assert any(line.startswith("/health ") and "exempt" in line for line in lines)
         column = lines[0].index("Endpoint")
@@ -145,7 +158,7 @@ class TestCheck:
         assert "trusted_proxies=1" in found["HG009"]["message"]
 
     def test_no_guard(self):
-        code, report, found = findings(shop_app())
+        code, _, found = findings(shop_app())
         assert code == 1
         assert found["HG000"]["level"] == "error"
         assert "No HTTPSGuard" in found["HG000"]["message"]
@@ -177,7 +190,11 @@ class TestCheck:
         assert "300 seconds" in found["HG004"]["message"]
 
     def test_preload_with_redirect_to_another_host(self):
-        options = {"hsts_preload": True, "hsts_include_subdomains": True, "redirect_host": "www.shop.example"}
+        options = {
+            "hsts_preload": True,
+            "hsts_include_subdomains": True,
+            "redirect_host": "www.shop.example",
+        }
         code, _, found = findings(shop_app(options))
         assert code == 1
         assert "www.shop.example" in found["HG005"]["message"]
@@ -253,8 +270,19 @@ class TestCheck:
 @pytest.mark.parametrize("command", [["routes"], ["check", "--json"]])
 def test_installed_as_a_flask_command(command):
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "examples/global_mode.py", "https-guard", *command],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "examples/global_mode.py",
+            "https-guard",
+            *command,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "global mode" in result.stdout or '"findings"' in result.stdout

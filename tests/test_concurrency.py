@@ -54,8 +54,9 @@ def expected(view: str, method: str, secure: bool, number: int) -> tuple[int, st
     """(status, Location or body, HSTS expected) for one request."""
     if secure:
         account = f"account {number}" if method == "POST" else "account "
-        body = {"health": "health", "account": account,
-                "plain": "plain", "public": f"p{number}"}[view]
+        body = {"health": "health", "account": account, "plain": "plain", "public": f"p{number}"}[
+            view
+        ]
         return 200, body, True
     if view in ("health", "plain"):
         return 200, view, False
@@ -80,16 +81,21 @@ def test_interleaved_requests_each_get_their_own_answer():
             view = chooser.choice(["health", "account", "plain", "public"])
             method = "POST" if view == "account" and chooser.random() < 0.5 else "GET"
             secure = chooser.random() < 0.5
-            target = {"health": "/health", "account": "/account", "plain": "/plain",
-                      "public": f"/public/p{number}"}[view]
+            target = {
+                "health": "/health",
+                "account": "/account",
+                "plain": "/plain",
+                "public": f"/public/p{number}",
+            }[view]
             headers = {"Host": "app.test", "X-Forwarded-Proto": "https" if secure else "http"}
             connection = http.client.HTTPConnection(LOOPBACK, server.server_port, timeout=20)
             try:
-                connection.request(method, target, body=str(number) if method == "POST" else None,
-                                   headers=headers)
+                connection.request(
+                    method, target, body=str(number) if method == "POST" else None, headers=headers
+                )
                 response = connection.getresponse()
                 body = response.read().decode()
-            except Exception as error:  # noqa: BLE001  (count it)
+            except Exception as error:
                 with lock:
                     errors.append(repr(error))
                 continue
@@ -97,7 +103,11 @@ def test_interleaved_requests_each_get_their_own_answer():
                 connection.close()
             status, detail, hsts = expected(view, method, secure, number)
             seen = response.getheader("Location") if status in (302, 307) else body
-            if (response.status, seen, response.getheader(HSTS) is not None) != (status, detail, hsts):
+            if (response.status, seen, response.getheader(HSTS) is not None) != (
+                status,
+                detail,
+                hsts,
+            ):
                 with lock:
                     wrong.append((view, method, secure, number, response.status, seen))
 

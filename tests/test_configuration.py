@@ -74,13 +74,13 @@ def test_options_for_an_app_it_does_not_guard():
 
 
 def test_unknown_option_name_is_a_type_error():
-    with pytest.raises(TypeError, match="unknown option 'trusted_proxy'.*trusted_proxies"):
+    with pytest.raises(TypeError, match=r"unknown option 'trusted_proxy'.*trusted_proxies"):
         HTTPSGuard(trusted_proxy=1)
 
 
 def test_unknown_config_key_is_refused_at_init_app():
     app = fresh_app(HTTPS_GUARD_PERMANANT=True)
-    with pytest.raises(ValueError, match="HTTPS_GUARD_PERMANANT.*HTTPS_GUARD_PERMANENT"):
+    with pytest.raises(ValueError, match=r"HTTPS_GUARD_PERMANANT.*HTTPS_GUARD_PERMANENT"):
         HTTPSGuard(app)
 
 
@@ -94,7 +94,12 @@ def test_unknown_config_key_is_refused_at_init_app():
         ("hsts_max_age", "1y", TypeError, "option hsts_max_age must be a whole number, got '1y'"),
         ("trusted_proxies", True, TypeError, "option trusted_proxies must be a whole number"),
         ("trusted_proxies", -1, ValueError, "option trusted_proxies must be 0 or more"),
-        ("redirect_port", 0, ValueError, "option redirect_port must be a port number from 1 to 65535, got 0"),
+        (
+            "redirect_port",
+            0,
+            ValueError,
+            "option redirect_port must be a port number from 1 to 65535, got 0",
+        ),
         ("redirect_port", 70000, ValueError, "from 1 to 65535, got 70000"),
         ("redirect_port", "8443", TypeError, "option redirect_port must be None or a port number"),
         ("redirect_host", "https://example.com", ValueError, "bare host name"),
@@ -117,7 +122,11 @@ def test_bad_argument_names_option_value_and_what_is_allowed(option, value, erro
 @pytest.mark.parametrize(
     "key, value, message",
     [
-        ("HTTPS_GUARD_TRUSTED_PROXIES", "1", "config HTTPS_GUARD_TRUSTED_PROXIES must be a whole number, got '1'"),
+        (
+            "HTTPS_GUARD_TRUSTED_PROXIES",
+            "1",
+            "config HTTPS_GUARD_TRUSTED_PROXIES must be a whole number, got '1'",
+        ),
         ("HTTPS_GUARD_REDIRECT_PORT", 0, "config HTTPS_GUARD_REDIRECT_PORT must be a port number"),
         ("HTTPS_GUARD_HSTS", "off", "config HTTPS_GUARD_HSTS must be True or False, got 'off'"),
     ],
@@ -128,12 +137,10 @@ def test_bad_config_value_names_the_config_key(key, value, message):
 
 
 def test_invalid_hsts_combination_names_the_options():
-    with pytest.raises(ValueError, match="hsts_preload=True.*requires include_subdomains"):
+    with pytest.raises(ValueError, match=r"hsts_preload=True.*requires include_subdomains"):
         HTTPSGuard(fresh_app(), hsts_preload=True)
-    with pytest.raises(ValueError, match="hsts_max_age=600.*at least 31536000"):
-        HTTPSGuard(
-            fresh_app(), hsts_preload=True, hsts_include_subdomains=True, hsts_max_age=600
-        )
+    with pytest.raises(ValueError, match=r"hsts_max_age=600.*at least 31536000"):
+        HTTPSGuard(fresh_app(), hsts_preload=True, hsts_include_subdomains=True, hsts_max_age=600)
 
 
 def test_invalid_hsts_from_config_fails_at_init_app():

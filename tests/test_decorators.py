@@ -97,7 +97,7 @@ class TestClassBasedViews:
 
     def test_in_the_decorators_list(self):
         class Report(View):
-            decorators = [require_https]
+            decorators = (require_https,)
 
             def dispatch_request(self):
                 return "report"
@@ -211,3 +211,12 @@ class TestRequireHttpsWithoutGuard:
         app.debug = True
         app.get("/account")(require_https(lambda: "account"))
         assert app.test_client().get("/account").status_code == 200
+
+
+def test_no_warning_for_an_unguarded_app_without_marked_views(caplog):
+    require_https(lambda: "elsewhere")  # connects the fallback, as any use does
+    app = Flask(__name__)
+    app.get("/")(lambda: "plain")
+    with caplog.at_level(logging.WARNING, logger="flask_https_guard"):
+        assert app.test_client().get("/").status_code == 200
+    assert caplog.records == []

@@ -99,16 +99,35 @@ def deployment():
         )
         gunicorn = ManagedProcess(
             "gunicorn",
-            [sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py"),
-             "--chdir", str(DEPLOY), "-b", f"{LOOPBACK}:{app_port}", "app:app"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(DEPLOY / "gunicorn.conf.py"),
+                "--chdir",
+                str(DEPLOY),
+                "-b",
+                f"{LOOPBACK}:{app_port}",
+                "app:app",
+            ],
             directory / "gunicorn.log",
             env,
         )
         config = nginx_config(directory, http_port, https_port, app_port, cert)
         proxy = ManagedProcess(
             "nginx",
-            [nginx, "-p", str(directory), "-c", str(config), "-e", str(directory / "error.log"),
-             "-g", "daemon off;"],
+            [
+                nginx,
+                "-p",
+                str(directory),
+                "-c",
+                str(config),
+                "-e",
+                str(directory / "error.log"),
+                "-g",
+                "daemon off;",
+            ],
             directory / "nginx.log",
         )
         try:
@@ -133,11 +152,29 @@ def curl(deployment: Deployment, url: str, *options: str) -> CurlResult:
     directory = deployment.directory
     headers_file, body_file = directory / f"h-{uuid.uuid4()}", directory / f"b-{uuid.uuid4()}"
     result = subprocess.run(
-        [deployment.curl, "-sS", "--max-time", "20", "--cacert", str(deployment.ca_file),
-         "--resolve", f"{HOST}:{deployment.http_port}:{LOOPBACK}",
-         "--resolve", f"{HOST}:{deployment.https_port}:{LOOPBACK}",
-         "-D", str(headers_file), "-o", str(body_file), "-w", "%{http_code}", *options, url],
-        capture_output=True, text=True, timeout=60,
+        [
+            deployment.curl,
+            "-sS",
+            "--max-time",
+            "20",
+            "--cacert",
+            str(deployment.ca_file),
+            "--resolve",
+            f"{HOST}:{deployment.http_port}:{LOOPBACK}",
+            "--resolve",
+            f"{HOST}:{deployment.https_port}:{LOOPBACK}",
+            "-D",
+            str(headers_file),
+            "-o",
+            str(body_file),
+            "-w",
+            "%{http_code}",
+            *options,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     # With -L, -D holds every response; the last block is the final one.
@@ -186,8 +223,10 @@ def test_curl_hsts_cache_upgrades_http_before_it_is_sent(deployment):
     # Default ports in the URLs, mapped to the test ports: HSTS upgrades
     # http://app.test/ to https://app.test/ (port 80 becomes 443).
     connect = [
-        "--connect-to", f"{HOST}:80:{LOOPBACK}:{deployment.http_port}",
-        "--connect-to", f"{HOST}:443:{LOOPBACK}:{deployment.https_port}",
+        "--connect-to",
+        f"{HOST}:80:{LOOPBACK}:{deployment.http_port}",
+        "--connect-to",
+        f"{HOST}:443:{LOOPBACK}:{deployment.https_port}",
     ]
     hsts_cache = deployment.directory / "curl-hsts.txt"
     first_visit = curl(deployment, f"https://{HOST}/", "--hsts", str(hsts_cache), *connect)
@@ -195,7 +234,9 @@ def test_curl_hsts_cache_upgrades_http_before_it_is_sent(deployment):
     assert HOST in hsts_cache.read_text()
 
     upgraded_probe = f"/?probe={uuid.uuid4()}"
-    upgraded = curl(deployment, f"http://{HOST}{upgraded_probe}", "--hsts", str(hsts_cache), *connect)
+    upgraded = curl(
+        deployment, f"http://{HOST}{upgraded_probe}", "--hsts", str(hsts_cache), *connect
+    )
     assert upgraded.status == 200
     control_probe = f"/?probe={uuid.uuid4()}"
     control = curl(deployment, f"http://{HOST}{control_probe}", *connect)
@@ -233,7 +274,9 @@ def test_forged_host_is_refused_not_redirected(deployment):
 def test_python_urllib_follows_the_redirect_chain_over_tls(deployment):
     tls = ssl.create_default_context(cafile=str(deployment.ca_file))
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls))
-    with opener.open(f"http://{LOOPBACK}:{deployment.http_port}/?from=urllib", timeout=20) as response:
+    with opener.open(
+        f"http://{LOOPBACK}:{deployment.http_port}/?from=urllib", timeout=20
+    ) as response:
         assert response.status == 200
         assert response.url == f"https://{LOOPBACK}:{deployment.https_port}/?from=urllib"
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
@@ -268,7 +311,9 @@ def _load_worker(deployment: Deployment, numbers: range, tally: LoadTally) -> No
     tls = ssl.create_default_context(cafile=str(deployment.ca_file))
     connections = {
         "http": http.client.HTTPConnection(LOOPBACK, deployment.http_port, timeout=20),
-        "https": http.client.HTTPSConnection(LOOPBACK, deployment.https_port, timeout=20, context=tls),
+        "https": http.client.HTTPSConnection(
+            LOOPBACK, deployment.https_port, timeout=20, context=tls
+        ),
     }
     kinds = ["http GET", "http POST", "https GET", "https POST"]
     for number in numbers:
@@ -282,7 +327,7 @@ def _load_worker(deployment: Deployment, numbers: range, tally: LoadTally) -> No
             connection.request(method, target, body=body, headers={"Host": f"{HOST}:{port}"})
             response = connection.getresponse()
             content = response.read().decode()
-        except Exception as error:  # noqa: BLE001  (count it, keep going)
+        except Exception as error:
             connection.close()
             with tally.lock:
                 tally.errors.append(f"{kind}: {error!r}")
@@ -321,7 +366,9 @@ def test_load_mixed_http_and_https_get_and_post(deployment):
         concurrency=LOAD_CONCURRENCY,
         seconds=round(elapsed, 2),
         requests_per_second=round(total / elapsed),
-        answers={f"{kind} -> {status}": count for (kind, status), count in sorted(tally.answers.items())},
+        answers={
+            f"{kind} -> {status}": count for (kind, status), count in sorted(tally.answers.items())
+        },
         server_errors=server_errors,
         connection_errors=len(tally.errors),
         wrong_answers=len(tally.wrong),

@@ -6,6 +6,7 @@ import pytest
 from flask import Flask, g
 
 from flask_https_guard import HTTPSGuard
+from flask_https_guard.testing import assert_redirects_to_https, https_client
 
 from .helpers import HTTPS, build_app
 
@@ -14,14 +15,14 @@ from .helpers import HTTPS, build_app
 def test_get_and_head_get_302(client, method):
     response = client.open("/", method=method)
     assert response.status_code == 302
-    assert response.headers["Location"] == "https://localhost/"
+    assert_redirects_to_https(response, "https://localhost/")
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 def test_other_methods_get_307_so_method_and_body_survive(client, method):
     response = client.open("/form", method=method, data="secret=1")
     assert response.status_code == 307
-    assert response.headers["Location"] == "https://localhost/form"
+    assert_redirects_to_https(response, "https://localhost/form")
 
 
 @pytest.mark.parametrize(
@@ -52,8 +53,8 @@ def test_method_not_allowed_is_redirected_not_answered_over_http(client):
     assert response.status_code == 307
 
 
-def test_secure_request_is_served(client):
-    response = client.get("/", base_url=HTTPS)
+def test_secure_request_is_served(app):
+    response = https_client(app).get("/")
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "index"
 

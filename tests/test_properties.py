@@ -54,22 +54,33 @@ _SAFE = string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@"
 percent_encoded = st.integers(0, 255).map(lambda byte: f"%{byte:02X}")
 raw_unicode = st.text(min_size=1, max_size=3).map(lambda text: text.encode().decode("latin-1"))
 segment = st.lists(
-    st.one_of(st.sampled_from(list(_SAFE)), percent_encoded, raw_unicode,
-              st.sampled_from(["..", ".", "%", "%G", "%2F", "%2f", "%25", "+", " ", "\\", '"'])),
+    st.one_of(
+        st.sampled_from(list(_SAFE)),
+        percent_encoded,
+        raw_unicode,
+        st.sampled_from(["..", ".", "%", "%G", "%2F", "%2f", "%25", "+", " ", "\\", '"']),
+    ),
     max_size=6,
 ).map("".join)
 raw_path = st.lists(segment, min_size=1, max_size=6).map(lambda parts: "/" + "/".join(parts))
 raw_query = st.lists(
-    st.one_of(st.sampled_from(list(_SAFE + "/?=&+#%")), percent_encoded, raw_unicode,
-              st.characters(max_codepoint=255)),
+    st.one_of(
+        st.sampled_from(list(_SAFE + "/?=&+#%")),
+        percent_encoded,
+        raw_unicode,
+        st.characters(max_codepoint=255),
+    ),
     max_size=20,
 ).map("".join)
 
 label = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
 dns_name = st.lists(label, min_size=1, max_size=4).map(".".join)
-idn_name = st.text(alphabet="abcäöüéßçñ日本中文", min_size=1, max_size=8).flatmap(
-    lambda text: st.just(_idna_or_none(text))
-).filter(lambda name: name is not None).map(lambda name: f"{name}.example")
+idn_name = (
+    st.text(alphabet="abcäöüéßçñ日本中文", min_size=1, max_size=8)
+    .flatmap(lambda text: st.just(_idna_or_none(text)))
+    .filter(lambda name: name is not None)
+    .map(lambda name: f"{name}.example")
+)
 ipv4 = st.ip_addresses(v=4).map(str)
 ipv6 = st.ip_addresses(v=6).map(lambda address: f"[{address.compressed}]")
 host_name = st.one_of(dns_name, idn_name, ipv4, ipv6, dns_name.map(str.upper))
@@ -115,8 +126,14 @@ def respond(app, environ) -> Response:
 # --- properties ----------------------------------------------------------------
 
 
-@given(method=st.sampled_from(METHODS), path=raw_path, query=raw_query, name=host_name,
-       host_port=port, guard_options=options)
+@given(
+    method=st.sampled_from(METHODS),
+    path=raw_path,
+    query=raw_query,
+    name=host_name,
+    host_port=port,
+    guard_options=options,
+)
 def test_redirect_goes_to_the_same_host_path_and_query_on_https(
     method, path, query, name, host_port, guard_options
 ):
@@ -157,13 +174,23 @@ def _expected_port(guard_options, host_port):
     return None if chosen in (None, 443) else chosen
 
 
-@given(method=st.sampled_from(METHODS), path=raw_path, query=raw_query,
-       host=st.text(alphabet=st.characters(max_codepoint=255), max_size=300),
-       scheme=st.sampled_from(["http", "https"]),
-       forwarded_proto=st.one_of(st.none(), st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60)),
-       forwarded=st.one_of(st.none(), st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60)),
-       trusted_proxies=st.integers(0, 3))
-def test_no_input_raises_or_answers_500(method, path, query, host, scheme, forwarded_proto, forwarded, trusted_proxies):
+@given(
+    method=st.sampled_from(METHODS),
+    path=raw_path,
+    query=raw_query,
+    host=st.text(alphabet=st.characters(max_codepoint=255), max_size=300),
+    scheme=st.sampled_from(["http", "https"]),
+    forwarded_proto=st.one_of(
+        st.none(), st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60)
+    ),
+    forwarded=st.one_of(
+        st.none(), st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60)
+    ),
+    trusted_proxies=st.integers(0, 3),
+)
+def test_no_input_raises_or_answers_500(
+    method, path, query, host, scheme, forwarded_proto, forwarded, trusted_proxies
+):
     extra = {}
     if forwarded_proto is not None:
         extra["HTTP_X_FORWARDED_PROTO"] = forwarded_proto
@@ -179,9 +206,16 @@ def test_no_input_raises_or_answers_500(method, path, query, host, scheme, forwa
         assert location is None
 
 
-@given(method=st.sampled_from(METHODS), path=raw_path, query=raw_query, name=host_name,
-       scheme=st.sampled_from(["http", "https"]))
-def test_hsts_on_every_secure_response_and_never_on_an_insecure_one(method, path, query, name, scheme):
+@given(
+    method=st.sampled_from(METHODS),
+    path=raw_path,
+    query=raw_query,
+    name=host_name,
+    scheme=st.sampled_from(["http", "https"]),
+)
+def test_hsts_on_every_secure_response_and_never_on_an_insecure_one(
+    method, path, query, name, scheme
+):
     response = respond(guarded_app(), wsgi_environ(method, path, query, name, scheme))
     if scheme == "http":
         assert HSTS not in response.headers
@@ -194,12 +228,22 @@ def test_hsts_on_every_secure_response_and_never_on_an_insecure_one(method, path
 client_entry = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=30)
 
 
-@given(trusted_proxies=st.integers(1, 3), data=st.data(), client_entries=st.lists(client_entry, min_size=1, max_size=5),
-       headers=st.sampled_from(["x-forwarded-proto", "forwarded", "both"]), path=raw_path)
-def test_client_entries_left_of_the_trusted_ones_change_nothing(trusted_proxies, data, client_entries, headers, path):
+@given(
+    trusted_proxies=st.integers(1, 3),
+    data=st.data(),
+    client_entries=st.lists(client_entry, min_size=1, max_size=5),
+    headers=st.sampled_from(["x-forwarded-proto", "forwarded", "both"]),
+    path=raw_path,
+)
+def test_client_entries_left_of_the_trusted_ones_change_nothing(
+    trusted_proxies, data, client_entries, headers, path
+):
     # The proxies append their own entries to the right of whatever the client sent.
-    proxy_schemes = data.draw(st.lists(st.sampled_from(["http", "https"]), min_size=trusted_proxies,
-                                       max_size=trusted_proxies))
+    proxy_schemes = data.draw(
+        st.lists(
+            st.sampled_from(["http", "https"]), min_size=trusted_proxies, max_size=trusted_proxies
+        )
+    )
     app = guarded_app(trusted_proxies=trusted_proxies)
 
     def answer(prefix):

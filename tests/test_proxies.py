@@ -141,7 +141,9 @@ class TestRequireHttpsWithoutGuardBehindProxy:
         app.get("/account")(require_https(lambda: "account"))
         client = app.test_client()
         assert client.get("/account", headers={"X-Forwarded-Proto": "https"}).status_code == 200
-        assert client.get("/account", headers={"X-Forwarded-Proto": "https, http"}).status_code == 302
+        assert (
+            client.get("/account", headers={"X-Forwarded-Proto": "https, http"}).status_code == 302
+        )
 
 
 class TestTwoTrustedProxies:

@@ -99,9 +99,19 @@ def test_same_answers_in_debug_mode():
 
 class TestAttributes:
     def test_same_attributes_as_the_original(self):
-        original = flask_sslify.SSLify(app_with(lambda app: None), age=600, subdomains=True, permanent=True, skips=["x"])
-        drop_in = SSLify(app_with(lambda app: None), age=600, subdomains=True, permanent=True, skips=["x"])
-        for name in ("hsts_age", "hsts_include_subdomains", "permanent", "skip_list", "hsts_header"):
+        original = flask_sslify.SSLify(
+            app_with(lambda app: None), age=600, subdomains=True, permanent=True, skips=["x"]
+        )
+        drop_in = SSLify(
+            app_with(lambda app: None), age=600, subdomains=True, permanent=True, skips=["x"]
+        )
+        for name in (
+            "hsts_age",
+            "hsts_include_subdomains",
+            "permanent",
+            "skip_list",
+            "hsts_header",
+        ):
             assert getattr(drop_in, name) == getattr(original, name), name
         assert drop_in.hsts_header == "max-age=600; includeSubDomains"
 
@@ -130,7 +140,9 @@ class TestFixesFromTheMainBranch:
         assert response.headers[HSTS] == "max-age=600"
 
     def test_present_config_wins_over_the_constructor(self):
-        app = app_with(SSLify, {"SSLIFY_PERMANENT": False, "SSLIFY_AGE": 600}, permanent=True, age=1200)
+        app = app_with(
+            SSLify, {"SSLIFY_PERMANENT": False, "SSLIFY_AGE": 600}, permanent=True, age=1200
+        )
         assert app.test_client().get("/").status_code == 302
         assert app.test_client().get("/", base_url=HTTPS).headers[HSTS] == "max-age=600"
 
