@@ -9,6 +9,8 @@ from types import ModuleType
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response
 
 from flask_https_guard import HTTPSGuard, exempt_https
 
@@ -44,3 +46,14 @@ def import_example(name: str) -> ModuleType:
     if str(EXAMPLES) not in sys.path:
         sys.path.insert(0, str(EXAMPLES))
     return importlib.import_module(name)
+
+
+def call_wsgi(app: Flask, path: str = "/", **environ: Any) -> Response:
+    """Call the app as a WSGI server would, with raw environ values.
+
+    For inputs the test client cannot carry (Werkzeug 2.3's client itself
+    fails on a malformed Host while handling cookies).
+    """
+    built = EnvironBuilder(path=path).get_environ()
+    built.update(environ)
+    return Response.from_app(app, built)

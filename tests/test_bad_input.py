@@ -18,6 +18,7 @@ from flask import Flask
 
 from flask_https_guard import HTTPSGuard
 
+from .helpers import call_wsgi
 from .servers import LOOPBACK, ManagedProcess, free_port, require_module
 
 HSTS = "Strict-Transport-Security"
@@ -70,7 +71,7 @@ def hostile_app(trusted_hosts=None, **options) -> Flask:
     ],
 )
 def test_malformed_host_gets_400_and_no_location(host):
-    response = hostile_app().test_client().get("/", environ_overrides={"HTTP_HOST": host})
+    response = call_wsgi(hostile_app(), "/", HTTP_HOST=host)
     assert response.status_code == 400
     assert "Location" not in response.headers
     assert HSTS not in response.headers
@@ -298,13 +299,6 @@ HOST = b"Host: app.test"
         ),
         pytest.param(b"TRACE / HTTP/1.1", [HOST], 307, "https://app.test/", id="trace"),
         pytest.param(b"FOO /x HTTP/1.1", [HOST], 307, "https://app.test/x", id="unknown-method"),
-        pytest.param(b"GET /a\rb HTTP/1.1", [HOST], 400, None, id="raw-cr-in-path"),
-        pytest.param(b"GET /a\x00b HTTP/1.1", [HOST], 400, None, id="raw-nul-in-path"),
-        pytest.param(b"GET /a?x=\x00 HTTP/1.1", [HOST], 400, None, id="raw-nul-in-query"),
-        pytest.param(b"GET /caf\xc3\xa9 HTTP/1.1", [HOST], 400, None, id="raw-utf8-in-path"),
-        pytest.param(
-            b"GET /" + b"a" * 5000 + b" HTTP/1.1", [HOST], 414, None, id="request-line-too-long"
-        ),
         pytest.param(
             b"GET / HTTP/1.1", [HOST, b"Host: evil.example"], 400, None, id="two-host-headers"
         ),
@@ -317,6 +311,31 @@ def test_raw_request_rows(gunicorn_port, line, headers, status, location):
     answer = send_raw(gunicorn_port, request_bytes(line, *headers))
     assert answer.status == status
     assert answer.location == location
+    assert "strict-transport-security" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(b"GET /a\rb HTTP/1.1", id="raw-cr-in-path"),
+        pytest.param(b"GET /a\x00b HTTP/1.1", id="raw-nul-in-path"),
+        pytest.param(b"GET /a?x=\x00 HTTP/1.1", id="raw-nul-in-query"),
+        pytest.param(b"GET /caf\xc3\xa9 HTTP/1.1", id="raw-utf8-in-path"),
+        pytest.param(b"GET /" + b"a" * 5000 + b" HTTP/1.1", id="request-line-too-long"),
+    ],
+)
+def test_invalid_request_lines_are_refused_or_redirected_cleanly(gunicorn_port, line):
+    # gunicorn 24 and later refuse these (400, or 414 for the long line);
+    # gunicorn 23, the last for Python 3.9, passes some on. Either way no
+    # control character and no other host reaches a Location.
+    answer = send_raw(gunicorn_port, request_bytes(line, HOST))
+    if answer.status in (400, 414):
+        assert answer.location is None
+    else:
+        assert answer.status == 302
+        location = answer.location
+        assert location is not None and location.startswith("https://app.test/")
+        assert location.isascii() and all(" " < char < "\x7f" for char in location)
     assert "strict-transport-security" not in answer.headers
 
 

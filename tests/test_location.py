@@ -6,7 +6,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
-from .helpers import build_app
+from .helpers import build_app, call_wsgi
 
 
 @pytest.mark.parametrize(
@@ -132,9 +132,9 @@ def test_redirect_host_with_redirect_port():
     ],
 )
 def test_malformed_host_gets_400_not_a_redirect(host):
-    client = build_app().test_client()
-    # Through the environ: the test client itself refuses CR/LF in headers.
-    response = client.get("/form", environ_overrides={"HTTP_HOST": host})
+    # Straight to the app: the test client refuses CR/LF in headers, and
+    # Werkzeug 2.3's client fails on a bad port while handling cookies.
+    response = call_wsgi(build_app(), "/form", HTTP_HOST=host)
     assert response.status_code == 400
     assert "Location" not in response.headers
 
