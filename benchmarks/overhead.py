@@ -412,6 +412,111 @@ def server_table(
     return lines, setup
 
 
+# --- instruction counts: a deterministic second opinion -------------------------------
+
+INSTRUCTION_CASES = [
+    # (row label, contender, scheme, path, routes, skips, global_mode)
+    ("secure request", "bare Flask", "https", "/", 10, 0, True),
+    ("secure request", "flask_https_guard", "https", "/", 10, 0, True),
+    ("secure request", "Flask-SSLify 0.1.5", "https", "/", 10, 0, True),
+    ("secure request", "Flask-Talisman 1.1 (force_https + HSTS)", "https", "/", 10, 0, True),
+    ("insecure GET: 200 for bare Flask, else redirect", "bare Flask", "http", "/", 10, 0, True),
+    (
+        "insecure GET: 200 for bare Flask, else redirect",
+        "flask_https_guard",
+        "http",
+        "/",
+        10,
+        0,
+        True,
+    ),
+    (
+        "insecure GET: 200 for bare Flask, else redirect",
+        "Flask-SSLify 0.1.5",
+        "http",
+        "/",
+        10,
+        0,
+        True,
+    ),
+    ("insecure GET, exempt view", "bare Flask", "http", "/health", 10, 0, True),
+    ("insecure GET, exempt view", "flask_https_guard", "http", "/health", 10, 0, True),
+    ("insecure GET, per-view mode", "flask_https_guard", "http", "/", 10, 0, False),
+    ("5000 routes, secure request", "bare Flask", "https", "/", 5000, 0, True),
+    ("5000 routes, secure request", "flask_https_guard", "https", "/", 5000, 0, True),
+    ("1000 skips, secure request", "flask_https_guard", "https", "/", 10, 1000, True),
+    ("1000 skips, redirect", "flask_https_guard", "http", "/", 10, 1000, True),
+]
+
+
+def run_child(
+    contender: str, scheme: str, path: str, routes: int, skips: int, global_mode: bool, count: int
+) -> None:
+    """Child process for the instruction counts: build one app, send ``count`` requests."""
+    app = make_app(contender, routes=routes, skips=skips, global_mode=global_mode)
+    environ = environ_for(scheme, path)
+    time_batch(app, environ, 200)  # warm up
+    if count:
+        time_batch(app, environ, count)
+
+
+def instructions_per_request(case: tuple, count: int) -> float:
+    """valgrind's instruction count for ``count`` requests, minus the same run with none."""
+    _, contender, scheme, path, routes, skips, global_mode = case
+    totals = []
+    for requests in (0, count):
+        result = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--child",
+                contender,
+                scheme,
+                path,
+                str(routes),
+                str(skips),
+                str(global_mode),
+                str(requests),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=True,
+        )
+        totals.append(int(re.search(r"Collected : (\d+)", result.stderr).group(1)))
+    return (totals[1] - totals[0]) / count
+
+
+def instruction_table(count: int) -> list[str]:
+    counts = {case: instructions_per_request(case, count) for case in INSTRUCTION_CASES}
+    bare_for = {}
+    for case, value in counts.items():
+        if case[1] == "bare Flask":
+            bare_for[case[0]] = value
+    bare_for["insecure GET, per-view mode"] = bare_for[
+        "insecure GET: 200 for bare Flask, else redirect"
+    ]
+    bare_for["1000 skips, secure request"] = bare_for["secure request"]
+    bare_for["1000 skips, redirect"] = bare_for["insecure GET: 200 for bare Flask, else redirect"]
+    lines = [
+        "| path | contender | instructions per request | vs bare Flask |",
+        "|---|---|---:|---:|",
+    ]
+    for case, value in counts.items():
+        label, contender = case[0], case[1]
+        bare = bare_for[label]
+        versus = (
+            ""
+            if contender == "bare Flask"
+            else f"{(value - bare) / bare:+.1%} ({value / bare:.3f}x)"
+        )
+        lines.append(f"| {label} | {contender} | {value:,.0f} | {versus} |")
+    return lines
+
+
 # --- report -------------------------------------------------------------------------
 
 
@@ -445,7 +550,20 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=ROOT / "BENCHMARKS.md", help="Markdown file to write"
     )
+    parser.add_argument(
+        "--instructions",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="count instructions with valgrind (default: on, except with --quick)",
+    )
+    parser.add_argument("--child", nargs=7, help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
+    if arguments.child:
+        contender, scheme, path, routes, skips, global_mode, count = arguments.child
+        run_child(
+            contender, scheme, path, int(routes), int(skips), global_mode == "True", int(count)
+        )
+        return 0
     rounds = arguments.rounds or (2 if arguments.quick else 25)
     batch = arguments.batch or (20 if arguments.quick else 2000)
     route_counts, skip_counts = (
@@ -482,6 +600,21 @@ def main(argv: Optional[list[str]] = None) -> int:
         *fallback_receiver_table(rounds, batch // 2),
         "",
     ]
+    count_instructions = (
+        arguments.instructions if arguments.instructions is not None else not arguments.quick
+    )
+    if count_instructions and shutil.which("valgrind"):
+        sections += [
+            "## Instruction counts",
+            "",
+            "Wall-clock medians on a shared machine move by several percent from run to run.",
+            "valgrind's callgrind counts the instructions a request executes, which does not",
+            "depend on the machine's load: the same code gives the same count. Each case is a",
+            "child process sending 300 requests, minus the same process sending none.",
+            "",
+            *instruction_table(300),
+            "",
+        ]
     if not arguments.no_server:
         lines, setup = server_table(
             rounds=1 if arguments.quick else 6, seconds=1 if arguments.quick else 5

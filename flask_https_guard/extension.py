@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from flask import Flask, Request, request
 from flask import Response as FlaskResponse
@@ -140,24 +140,6 @@ class HTTPSGuard:
             ) from None
 
 
-def install_hooks_first(
-    app: Flask,
-    before: Callable[[], Optional[Response]],
-    after: Callable[[Response], Response],
-) -> None:
-    """Run ``before`` ahead of every other before_request handler, and
-    ``after`` after every other after_request handler.
-
-    Flask runs the app's before_request functions in list order, then the
-    blueprints'; it runs after_request functions in reverse. Index 0 is
-    therefore first for ``before`` and last for ``after``, whatever is
-    registered before or after us. Running first matters: a basic-auth hook
-    that ran before the redirect would ask for credentials in clear.
-    """
-    app.before_request_funcs.setdefault(None, []).insert(0, before)
-    app.after_request_funcs.setdefault(None, []).insert(0, after)
-
-
 class _AppGuard:
     """The guard as installed on one app: resolved options and the hooks."""
 
@@ -281,30 +263,32 @@ class _AppGuard:
         return response
 
     def _warn_once_missing_guard(self) -> None:
-        with self._warning_lock:
-            if not self._warn_missing_guard:
-                return
-            self._warn_missing_guard = False
-        logger.warning(
-            "App %r has views marked @require_https but no HTTPSGuard; they"
-            " are redirected with default options but get no HSTS header."
-            " Add HTTPSGuard(app, global_mode=False).",
-            self.app.name,
-        )
+        if self._claim_warning("_warn_missing_guard"):
+            logger.warning(
+                "App %r has views marked @require_https but no HTTPSGuard; they"
+                " are redirected with default options but get no HSTS header."
+                " Add HTTPSGuard(app, global_mode=False).",
+                self.app.name,
+            )
 
     def _warn_untrusted_proxy_header(self) -> None:
+        if self._claim_warning("_watch_untrusted_headers"):
+            logger.warning(
+                "A plain-HTTP request to app %r carries X-Forwarded-Proto or"
+                " Forwarded, but trusted_proxies is 0, so the guard ignores them"
+                " and redirects. If the app runs behind a proxy that terminates"
+                " TLS, set trusted_proxies (HTTPS_GUARD_TRUSTED_PROXIES) to the"
+                " number of proxies, or requests will loop between http and https.",
+                self.app.name,
+            )
+
+    def _claim_warning(self, flag: str) -> bool:
+        """True for exactly one caller: the flag is cleared under the lock."""
         with self._warning_lock:
-            if not self._watch_untrusted_headers:
-                return
-            self._watch_untrusted_headers = False
-        logger.warning(
-            "A plain-HTTP request to app %r carries X-Forwarded-Proto or"
-            " Forwarded, but trusted_proxies is 0, so the guard ignores them"
-            " and redirects. If the app runs behind a proxy that terminates"
-            " TLS, set trusted_proxies (HTTPS_GUARD_TRUSTED_PROXIES) to the"
-            " number of proxies, or requests will loop between http and https.",
-            self.app.name,
-        )
+            if not getattr(self, flag):
+                return False
+            setattr(self, flag, False)
+            return True
 
 
 # --- @require_https on an app without HTTPSGuard ----------------------------

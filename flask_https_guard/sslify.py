@@ -19,16 +19,33 @@ the safe replacement.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
-from .extension import install_hooks_first
 from .headers import HSTSPolicy
 from .location import https_url
 
 YEAR_IN_SECS = 31536000
+
+
+def install_hooks_first(
+    app: Flask,
+    before: Callable[[], Optional[Response]],
+    after: Callable[[Response], Response],
+) -> None:
+    """Run ``before`` ahead of every other before_request handler, and
+    ``after`` after every other after_request handler.
+
+    Flask runs the app's before_request functions in list order, then the
+    blueprints'; it runs after_request functions in reverse. Index 0 is
+    therefore first for ``before`` and last for ``after``, whatever is
+    registered before or after us. Running first matters: a basic-auth hook
+    that ran before the redirect would ask for credentials in clear.
+    """
+    app.before_request_funcs.setdefault(None, []).insert(0, before)
+    app.after_request_funcs.setdefault(None, []).insert(0, after)
 
 
 class SSLify:

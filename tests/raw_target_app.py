@@ -21,18 +21,24 @@ ALL_METHODS = [
     "FOO",
 ]
 
-app = Flask(__name__)
-app.config.from_prefixed_env()
-HTTPSGuard(app)
+
+def create_app(**options: object) -> Flask:
+    """Global mode, every method on every path, one exempt health check."""
+    app = Flask(__name__)
+    app.config.from_prefixed_env()
+
+    @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
+    @app.route("/<path:path>", methods=ALL_METHODS)
+    def anything(path: str) -> str:
+        return f"{request.method} /{path}\n"
+
+    @app.get("/health")
+    @exempt_https
+    def health() -> str:
+        return "ok\n"
+
+    HTTPSGuard(app, **options)
+    return app
 
 
-@app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
-@app.route("/<path:path>", methods=ALL_METHODS)
-def anything(path: str) -> str:
-    return f"{request.method} /{path}\n"
-
-
-@app.get("/health")
-@exempt_https
-def health() -> str:
-    return "ok\n"
+app = create_app()

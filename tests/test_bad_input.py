@@ -16,9 +16,8 @@ from typing import Optional
 import pytest
 from flask import Flask
 
-from flask_https_guard import HTTPSGuard
-
 from .helpers import call_wsgi
+from .raw_target_app import create_app
 from .servers import LOOPBACK, ManagedProcess, free_port, require_module
 
 HSTS = "Strict-Transport-Security"
@@ -37,15 +36,8 @@ ALL_METHODS = [
 
 
 def hostile_app(trusted_hosts=None, **options) -> Flask:
-    app = Flask(__name__)
+    app = create_app(**options)
     app.config["TRUSTED_HOSTS"] = trusted_hosts
-
-    @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
-    @app.route("/<path:path>", methods=ALL_METHODS)
-    def anything(path):
-        return f"/{path}"
-
-    HTTPSGuard(app, **options)
     return app
 
 
