@@ -11,13 +11,15 @@ pyenv, .ci/run makes its installed versions visible.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import tempfile
 
 import nox
 
 nox.options.sessions = ["tests", "lint", "package"]
-nox.options.error_on_missing_interpreters = True
+# CI must run every combination; elsewhere a missing interpreter is skipped.
+nox.options.error_on_missing_interpreters = os.environ.get("CI") == "true"
 
 PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 # Each Flask minor with the Werkzeug it was released with.
