@@ -41,7 +41,7 @@ def tests(session: nox.Session, flask: str) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check and mypy --strict."""
-    session.install("-e", ".", "mypy>=1.8", "ruff>=0.6")
+    session.install("-e", ".", "mypy>=1.8", "ruff>=0.6", "pytest>=7")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", "--strict")
