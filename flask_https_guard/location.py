@@ -11,10 +11,11 @@ Two promises, both checked by the tests:
   ``TRUSTED_HOSTS``, trusted. A Host that fails either check is answered
   with 400, never redirected to.
 
-Werkzeug runs every Location header through ``iri_to_uri`` on its way out.
-The URL built here is already in the form that function leaves unchanged
-(only printable ASCII, the same safe characters), except for an empty
-query (``/path?``), which it drops.
+Werkzeug runs every Location header through ``iri_to_uri`` on its way out,
+re-parsing it (and dropping an empty query, ``/path?``). The URL built here
+is already in the form that function returns: only printable ASCII, the
+same safe characters. So the redirect's response class skips the re-parse
+for it, which keeps even an empty query as sent.
 """
 
 from __future__ import annotations

@@ -199,3 +199,10 @@ def test_redirect_has_an_empty_body_and_zero_length():
     response = build_app().test_client().get("/form")
     assert response.headers["Content-Length"] == "0"
     assert response.get_data() == b""
+
+
+def test_empty_query_is_kept():
+    client = build_app().test_client()
+    raw = {"RAW_URI": "/form?", "REQUEST_URI": "/form?"}
+    response = client.get("/form", environ_overrides=raw)
+    assert response.headers["Location"] == "https://localhost/form?"
