@@ -21,18 +21,6 @@ from .raw_target_app import create_app
 from .servers import LOOPBACK, ManagedProcess, free_port, require_module
 
 HSTS = "Strict-Transport-Security"
-ALL_METHODS = [
-    "GET",
-    "HEAD",
-    "POST",
-    "PUT",
-    "PATCH",
-    "DELETE",
-    "OPTIONS",
-    "TRACE",
-    "CONNECT",
-    "FOO",
-]
 
 
 def hostile_app(trusted_hosts=None, **options) -> Flask:
