@@ -1,21 +1,20 @@
-"""A throwaway certificate authority and server certificate for loopback TLS.
+"""A throwaway local certificate authority and a server certificate for loopback TLS.
 
-Used by the demo and the end-to-end tests: the client trusts only this CA, so
-certificate verification stays on, as in production. Made with the
-``cryptography`` package, a demo and test dependency only.
+Used by the demo, the examples and the end-to-end tests. A new certificate
+authority (CA) is made each time, with ``trustme``; clients trust that CA
+only, so certificate verification stays on, as it is in production. Nothing
+here is ever trusted outside the process that made it.
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import pathlib
+import ssl
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+import trustme
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1")
 
 
 @dataclass(frozen=True)
@@ -28,87 +27,41 @@ class ServerCertificate:
 
 
 def make_server_certificate(
-    directory: pathlib.Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")
+    directory: pathlib.Path, names: tuple[str, ...] = LOOPBACK_NAMES
 ) -> ServerCertificate:
-    """Write a new CA and a certificate for ``names`` (DNS names or IPs)."""
+    """Make a throwaway CA, issue a certificate for ``names`` (DNS names or
+    IPs), and write both to ``directory``.
+
+    ``directory`` then holds the CA's certificate but not its private key:
+    the key stays in memory, so no file can sign anything later.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flask_https_guard test CA")])
-    # Key identifiers and key usages: Python 3.13 verifies strictly
-    # (VERIFY_X509_STRICT) and refuses certificates without them.
-    ca_cert = (
-        _builder(ca_name, ca_name, ca_key.public_key())
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(for_ca=True), critical=True)
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    server_cert = (
-        _builder(server_name, ca_name, server_key.public_key())
-        .add_extension(
-            x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(for_ca=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    authority = trustme.CA(organization_name="flask_https_guard throwaway local CA")
+    server = authority.issue_cert(*names)
     certificate = ServerCertificate(
         directory / "ca.pem", directory / "server.pem", directory / "server-key.pem"
     )
-    certificate.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    certificate.cert_file.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
-    certificate.key_file.write_bytes(
-        server_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    authority.cert_pem.write_to_path(str(certificate.ca_file))
+    server.cert_chain_pems[0].write_to_path(str(certificate.cert_file))
+    server.private_key_pem.write_to_path(str(certificate.key_file))
     return certificate
 
 
-def _builder(
-    subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey
-) -> x509.CertificateBuilder:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-    )
+@dataclass(frozen=True)
+class LoopbackTLS:
+    """In-memory TLS contexts for a server and its clients, from one throwaway CA."""
+
+    server: ssl.SSLContext
+    client: ssl.SSLContext
 
 
-def _key_usage(for_ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not for_ca,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=for_ca,
-        crl_sign=for_ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _general_name(name: str) -> x509.GeneralName:
-    try:
-        return x509.IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        return x509.DNSName(name)
+def make_loopback_tls(names: tuple[str, ...] = LOOPBACK_NAMES) -> LoopbackTLS:
+    """A server context for ``names`` and a client context that trusts only
+    the throwaway CA that issued it. Nothing is written to disk."""
+    authority = trustme.CA(organization_name="flask_https_guard throwaway local CA")
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert(*names).configure_cert(server)
+    # Trust this CA only, not the system's store.
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    authority.configure_trust(client)
+    return LoopbackTLS(server, client)

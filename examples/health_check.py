@@ -1,36 +1,48 @@
 """Global mode with a health check that load balancers call over plain HTTP.
 
-    flask --app examples/health_check.py run
-    curl -i http://127.0.0.1:5000/health      # 200 over http, no redirect
-    curl -i http://127.0.0.1:5000/            # 302 to https
+    python examples/health_check.py                  # http and https on loopback, with a client
+    flask --app examples/health_check.py run         # or serve it yourself
 
-Behind one TLS-terminating proxy (nginx, an AWS ALB, Heroku's router), also
-set HTTPS_GUARD_TRUSTED_PROXIES=1 so that the proxy's X-Forwarded-Proto is
-believed; see "Deploying behind a proxy" in the README.
+@exempt_https keeps /health on plain HTTP for probes. Browsers are another
+matter: once a browser has the site's HSTS policy it uses https for the whole
+host, /health included (see docs/hsts.rst). Behind a TLS-terminating proxy,
+also set trusted_proxies (docs/proxies.rst).
 """
 
-import os
+from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from flask import Flask
 
 from flask_https_guard import HTTPSGuard, exempt_https
 
-app = Flask(__name__)
-app.config["HTTPS_GUARD_TRUSTED_PROXIES"] = int(os.environ.get("HTTPS_GUARD_TRUSTED_PROXIES", "0"))
-HTTPSGuard(app)
+
+def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(config or {})
+    HTTPSGuard(app)
+
+    @app.get("/health")
+    @exempt_https
+    def health() -> str:
+        return "ok\n"
+
+    @app.get("/")
+    def index() -> str:
+        return "Served over HTTPS only.\n"
+
+    return app
 
 
-@app.get("/health")
-@exempt_https
-def health() -> str:
-    return "ok\n"
+if __name__ == "__main__":
+    import loopback  # examples/loopback.py: servers on 127.0.0.1 and a client
 
-
-@app.get("/")
-def index() -> str:
-    return "Served over HTTPS only.\n"
-
-
-@app.post("/echo")
-def echo() -> str:
-    return request.get_data(as_text=True)
+    loopback.show(
+        create_app,
+        [
+            ("GET", "/health", None),
+            ("GET", "/", None),
+        ],
+    )
