@@ -1,32 +1,36 @@
 """``@require_https`` and ``@exempt_https``: marks on views and blueprints.
 
-A mark is an attribute on the view function, the ``View`` class or the
-``Blueprint``. It is read when the guard first sees a request for the
-endpoint, so the decorators work above or below ``@app.route``, below any
-decorator that uses ``functools.wraps`` (which copies the attribute), on a
-``View`` class (``as_view`` sets ``view_class`` on the view function) and in
-its ``decorators = [...]`` list. Nothing is wrapped: a marked view runs
-exactly as before.
+A mark is read by the app's guard the first time it sees a request for the
+endpoint, so on a guarded app the decorators work in any order with
+``@app.route``, below any decorator that uses ``functools.wraps`` (which
+copies the mark), on a ``View`` class and in its ``decorators`` list.
+
+``@require_https`` also holds on an app without :class:`HTTPSGuard`: the
+view function it returns, a ``View`` class's views and a blueprint's
+requests redirect plain HTTP by themselves, with the default options. Only
+the marked views pay for that. For this the decorator must sit below
+``@app.route`` (as ``@login_required`` does), and a blueprint must be marked
+before it is registered; ``flask https-guard check`` reports a mark that
+nothing enforces.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import threading
-from typing import Any, Optional, TypeVar, cast
+from typing import Any, Callable, Optional, TypeVar
 
-from flask import Blueprint, Flask, request, request_started
-from flask.views import View
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import RoutingException
+from flask import Blueprint, Flask, current_app, request
 from werkzeug.wrappers import Response
 
-logger = logging.getLogger("flask_https_guard")
+from .extension import GUARDED_ENVIRON_KEY
+from .marks import EXEMPT, REQUIRE, mark_enforcing, set_mark
+from .options import resolve_options
+from .state import EXTENSION_KEY, GuardState
 
-REQUIRE = "require"
-EXEMPT = "exempt"
-_MARK_ATTRIBUTE = "_https_guard_mark"
-_DECORATOR_NAMES = {REQUIRE: "@require_https", EXEMPT: "@exempt_https"}
+logger = logging.getLogger("flask_https_guard")
 
 Markable = TypeVar("Markable")
 
@@ -34,9 +38,8 @@ Markable = TypeVar("Markable")
 def require_https(target: Markable) -> Markable:
     """Serve this view, View class or blueprint over HTTPS only.
 
-    Insecure requests are redirected even when the guard runs with
-    ``global_mode=False`` or the path is in ``skips``. Returns ``target``
-    itself, so it also works on a blueprint::
+    Plain-HTTP requests are redirected even when the guard runs with
+    ``global_mode=False`` or the path is in ``skips``::
 
         @app.get("/account")
         @require_https
@@ -44,12 +47,22 @@ def require_https(target: Markable) -> Markable:
 
         admin = require_https(Blueprint("admin", __name__))
 
-    On an app without :class:`~flask_https_guard.HTTPSGuard` the redirect
-    still happens, with default options, and a warning is logged once.
+    On an app without :class:`~flask_https_guard.HTTPSGuard`, the marked
+    view redirects by itself with the default options and gets HSTS on
+    https, and a warning is logged once so the missing guard gets noticed.
+    Returns the view's enforcing wrapper, or the class or blueprint itself.
     """
-    _mark(target, REQUIRE)
-    _enforce_marks_on_unguarded_apps()
-    return target
+    set_mark(target, REQUIRE)
+    if isinstance(target, Blueprint):
+        # First among the blueprint's own handlers; a no-op on guarded apps,
+        # whose guard runs before every handler.
+        target.before_request_funcs.setdefault(None, []).insert(0, _redirect_if_unguarded)
+        return target
+    if isinstance(target, type):
+        # View.as_view applies the class's decorators, last one outermost.
+        target.decorators = [*getattr(target, "decorators", []), _enforcing_view]
+        return target
+    return _enforcing_view(target)  # type: ignore[no-any-return]
 
 
 def exempt_https(target: Markable) -> Markable:
@@ -62,105 +75,102 @@ def exempt_https(target: Markable) -> Markable:
         @exempt_https
         def health(): return "ok"
     """
-    _mark(target, EXEMPT)
+    set_mark(target, EXEMPT)
     return target
 
 
-def _mark(target: Any, mark: str) -> None:
-    if not (isinstance(target, (Blueprint, type)) or callable(target)):
-        raise TypeError(
-            f"{_DECORATOR_NAMES[mark]} applies to a view function, a View class"
-            f" or a Blueprint, not {target!r}"
-        )
-    if isinstance(target, type) and not issubclass(target, View):
-        raise TypeError(
-            f"{_DECORATOR_NAMES[mark]} applies to flask.views.View classes, not {target.__name__}"
-        )
-    existing = _own_mark(target)
-    if existing is not None and existing != mark:
-        raise ValueError(
-            f"{_describe_target(target)} is already marked"
-            f" {_DECORATOR_NAMES[existing]}; a view or blueprint can be marked"
-            " @require_https or @exempt_https, not both"
-        )
-    try:
-        setattr(target, _MARK_ATTRIBUTE, mark)
-    except AttributeError:
-        raise TypeError(
-            f"{_DECORATOR_NAMES[mark]} cannot mark {target!r}: it takes no"
-            " attributes; decorate the function itself"
-        ) from None
+def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a marked view so it enforces HTTPS on an app without a guard.
 
-
-def _own_mark(target: Any) -> Optional[str]:
-    # A class's own mark, not one inherited from a marked base class.
-    namespace = getattr(target, "__dict__", {})
-    mark = namespace.get(_MARK_ATTRIBUTE)
-    return mark if isinstance(mark, str) else None
-
-
-def _describe_target(target: Any) -> str:
-    if isinstance(target, Blueprint):
-        return f"blueprint {target.name!r}"
-    return repr(getattr(target, "__qualname__", target))
-
-
-def view_mark(view: Any) -> Optional[str]:
-    """The mark on a registered view function or on its ``View`` class."""
-    mark = _own_mark(view)
-    if mark is None:
-        view_class = getattr(view, "view_class", None)
-        mark = getattr(view_class, _MARK_ATTRIBUTE, None)
-    return mark
-
-
-def blueprint_mark(blueprint: Any) -> Optional[str]:
-    """The mark on a blueprint, if any."""
-    return _own_mark(blueprint) if blueprint is not None else None
-
-
-# --- @require_https on an app that has no guard -----------------------------
-#
-# Nothing in Flask tells a decorator which app a view ends up in, so a view
-# marked @require_https on an app without HTTPSGuard would silently do
-# nothing. Once any view is marked, a `request_started` receiver enforces
-# @require_https marks on apps that have no guard. On guarded apps it returns
-# at once: the guard's own hook does the work.
-
-_fallback_lock = threading.Lock()
-_fallback_connected = False
-
-
-def _enforce_marks_on_unguarded_apps() -> None:
-    global _fallback_connected
-    with _fallback_lock:
-        if not _fallback_connected:
-            request_started.connect(_redirect_marked_views_without_guard)
-            _fallback_connected = True
-
-
-def _redirect_marked_views_without_guard(sender: Flask, **_: Any) -> None:
-    if "https_guard" in sender.extensions:
-        return
-    # Imported here: the extension module imports this one.
-    from .extension import fallback_guard_for
-
-    response = fallback_guard_for(sender).answer_insecure_request(
-        request._get_current_object()  # type: ignore[attr-defined]
-    )
-    if response is not None:
-        raise _EarlyResponse(response)
-
-
-class _EarlyResponse(HTTPException, RoutingException):
-    """Carries the fallback's answer out of a signal receiver.
-
-    Flask hands a RoutingException back as the response without calling the
-    app's error handlers, the way it treats its own trailing-slash redirects.
+    On a guarded app the wrapper only looks up one key: the guard has
+    already redirected plain HTTP before the view was reached.
     """
+    if inspect.iscoroutinefunction(view):
 
-    def __init__(self, response: Response) -> None:
-        super().__init__(response=response)
+        @functools.wraps(view)
+        async def enforce_https_async(*args: Any, **kwargs: Any) -> Any:
+            environ = request.environ
+            if GUARDED_ENVIRON_KEY in environ:
+                return await view(*args, **kwargs)
+            state = _defaults_if_unguarded()
+            if state is None or not state.is_active():
+                return await view(*args, **kwargs)
+            if environ["wsgi.url_scheme"] != "https":
+                return state.redirect(state.app, request)
+            return _with_hsts(state, await view(*args, **kwargs))
 
-    def get_response(self, *args: Any, **kwargs: Any) -> Response:
-        return cast(Response, self.response)
+        wrapper: Callable[..., Any] = enforce_https_async
+    else:
+
+        @functools.wraps(view)
+        def enforce_https(*args: Any, **kwargs: Any) -> Any:
+            environ = request.environ
+            if GUARDED_ENVIRON_KEY in environ:
+                return view(*args, **kwargs)
+            state = _defaults_if_unguarded()
+            if state is None or not state.is_active():
+                return view(*args, **kwargs)
+            if environ["wsgi.url_scheme"] != "https":
+                return state.redirect(state.app, request)
+            return _with_hsts(state, view(*args, **kwargs))
+
+        wrapper = enforce_https
+    mark_enforcing(wrapper)
+    return wrapper
+
+
+def _redirect_if_unguarded() -> Optional[Response]:
+    """A marked blueprint's own before_request function."""
+    environ = request.environ
+    if GUARDED_ENVIRON_KEY in environ or environ["wsgi.url_scheme"] == "https":
+        return None
+    state = _defaults_if_unguarded()
+    if state is None or not state.is_active():
+        return None
+    return state.redirect(state.app, request)
+
+
+def _with_hsts(state: GuardState, returned: Any) -> Response:
+    response = state.app.make_response(returned)
+    if state.hsts is not None:
+        state.hsts.apply(response.headers)
+    return response
+
+
+# --- The defaults that apply on an app without a guard ----------------------
+
+_DEFAULTS_KEY = "https_guard.defaults"
+_defaults_lock = threading.Lock()
+
+
+def _defaults_if_unguarded() -> Optional[GuardState]:
+    """The default state to enforce with on the current app; None if it is guarded.
+
+    The defaults ignore the app's ``HTTPS_GUARD_*`` config: it belongs to a
+    guard the app does not have, and a bad value there must not break the
+    app's requests.
+    """
+    extensions = current_app.extensions
+    if EXTENSION_KEY in extensions:
+        return None  # guarded; the view was called outside app.wsgi_app
+    state = extensions.get(_DEFAULTS_KEY)
+    if state is None:
+        # app_context().app is the app object itself, not the proxy.
+        state = _build_defaults(current_app.app_context().app)
+    return state  # type: ignore[no-any-return]
+
+
+def _build_defaults(app: Flask) -> GuardState:
+    with _defaults_lock:
+        state = app.extensions.get(_DEFAULTS_KEY)
+        if state is None:
+            state = GuardState(app, resolve_options({"global_mode": False}, {}))
+            app.extensions[_DEFAULTS_KEY] = state
+            logger.warning(
+                "App %r has views marked @require_https but no HTTPSGuard; they"
+                " enforce HTTPS themselves with default options (the app's"
+                " HTTPS_GUARD_* config is not read). Add HTTPSGuard(app,"
+                " global_mode=False) to configure it.",
+                app.name,
+            )
+    return state  # type: ignore[no-any-return]

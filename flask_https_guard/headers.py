@@ -2,7 +2,9 @@
 
 Both :class:`~flask_https_guard.HTTPSGuard` and the Flask-SSLify drop-in apply
 HSTS through this module, so the header is spelled, validated and applied
-in one place.
+in one place. The guard applies it to the WSGI header list as the response
+starts (:class:`SecureHeaderRules`), so every secure response gets it, error
+pages raised anywhere in Flask included.
 
 >>> policy = HSTSPolicy(max_age=63072000, include_subdomains=True, preload=True)
 >>> str(policy)
@@ -17,6 +19,8 @@ from werkzeug.datastructures import Headers
 
 HSTS_HEADER = "Strict-Transport-Security"
 _HSTS_LOWER = HSTS_HEADER.lower()
+CSP_HEADER = "Content-Security-Policy"
+UPGRADE_INSECURE_REQUESTS = "upgrade-insecure-requests"
 
 #: The smallest max-age the HSTS preload list accepts (hstspreload.org).
 PRELOAD_MIN_MAX_AGE = 31536000
@@ -133,3 +137,58 @@ def _has_secure_attribute(cookie: str) -> bool:
     # The first part is name=value, which may itself contain "secure".
     attributes = cookie.split(";")[1:]
     return any(attribute.strip().lower() == "secure" for attribute in attributes)
+
+
+class SecureHeaderRules:
+    """What to add to a secure response's WSGI header list, resolved once.
+
+    ``apply`` runs on every secure response, so it makes one pass over the
+    list and touches it only for what is missing:
+
+    - ``Strict-Transport-Security``, unless the app already set one;
+    - ``Secure`` on every ``Set-Cookie`` that lacks it;
+    - ``upgrade-insecure-requests`` merged into the Content-Security-Policy
+      the app (or another extension) set, or as a header of its own.
+    """
+
+    __slots__ = ("hsts_value", "secure_cookies", "upgrade_insecure_requests")
+
+    def __init__(
+        self, hsts: Optional[HSTSPolicy], secure_cookies: bool, upgrade_insecure_requests: bool
+    ) -> None:
+        self.hsts_value = hsts.value if hsts is not None else None
+        self.secure_cookies = secure_cookies
+        self.upgrade_insecure_requests = upgrade_insecure_requests
+
+    def __bool__(self) -> bool:
+        return self.hsts_value is not None or self.secure_cookies or self.upgrade_insecure_requests
+
+    def apply(self, headers: list[tuple[str, str]]) -> None:
+        """Add what is missing to ``headers``, in place."""
+        hsts_missing = self.hsts_value is not None
+        csp_index = -1
+        for index, (name, value) in enumerate(headers):
+            lowered = name.lower()
+            if lowered == _HSTS_LOWER:
+                hsts_missing = False
+            elif lowered == "set-cookie":
+                if self.secure_cookies and not _has_secure_attribute(value):
+                    headers[index] = (name, f"{value}; Secure")
+            elif lowered == "content-security-policy":
+                csp_index = index
+        if hsts_missing:
+            headers.append((HSTS_HEADER, self.hsts_value))  # type: ignore[arg-type]
+        if self.upgrade_insecure_requests:
+            _merge_upgrade_directive(headers, csp_index)
+
+
+def _merge_upgrade_directive(headers: list[tuple[str, str]], csp_index: int) -> None:
+    if csp_index == -1:
+        headers.append((CSP_HEADER, UPGRADE_INSECURE_REQUESTS))
+        return
+    name, policy = headers[csp_index]
+    directives = [directive.strip() for directive in policy.split(";")]
+    if any(directive.lower() == UPGRADE_INSECURE_REQUESTS for directive in directives):
+        return
+    kept = "; ".join(directive for directive in directives if directive)
+    headers[csp_index] = (name, f"{kept}; {UPGRADE_INSECURE_REQUESTS}" if kept else UPGRADE_INSECURE_REQUESTS)

@@ -11,11 +11,9 @@ Two promises, both checked by the tests:
   ``TRUSTED_HOSTS``, trusted. A Host that fails either check is answered
   with 400, never redirected to.
 
-Werkzeug runs every Location header through ``iri_to_uri`` on its way out,
-re-parsing it (and dropping an empty query, ``/path?``). The URL built here
-is already in the form that function returns: only printable ASCII, the
-same safe characters. So the redirect's response class skips the re-parse
-for it, which keeps even an empty query as sent.
+Every URL built here starts with ``https://<authority>/``: a path that does
+not start with ``/`` (an odd ``SCRIPT_NAME`` from ``X-Forwarded-Prefix``,
+CONNECT's authority form) gets one, so it can never run into the host.
 """
 
 from __future__ import annotations
@@ -23,16 +21,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection
-from functools import lru_cache
-from typing import Any, Optional
+from typing import Any, Optional, Union
 from urllib.parse import quote, unquote_to_bytes
 
-from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 from werkzeug.sansio.utils import host_is_trusted
-from werkzeug.wrappers import Response
 
-from .scheme import WSGIEnvironment
+WSGIEnvironment = dict[str, Any]
 
 # Host header: a DNS name (each label 1-63 characters, IDN in its xn-- form),
 # an IPv4 address or a bracketed IPv6 literal, then an optional port.
@@ -42,6 +37,11 @@ _HOST_PATTERN = re.compile(
     re.ASCII | re.IGNORECASE,
 )
 _MAX_HOST_LENGTH = 253
+# A name, a colon and a five-digit port: anything longer is refused before
+# it is parsed or remembered.
+_MAX_HOST_HEADER_LENGTH = _MAX_HOST_LENGTH + 6
+# Accepted hosts remembered per guard; a site answers to a handful.
+_ACCEPTED_HOSTS_KEPT = 64
 
 # What a path or query may hold unencoded: RFC 3986 unreserved and
 # sub-delims, ':', '@', '/', '?' and '%' (already encoded bytes stay as they
@@ -56,34 +56,6 @@ _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 _ABSOLUTE_FORM = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#]*", re.IGNORECASE)
 
 
-def uri_safe_redirect_class(response_class: type[Response]) -> type[Response]:
-    """A subclass of the app's response class for redirects built here.
-
-    Werkzeug re-parses every Location with ``iri_to_uri`` on output, which
-    costs more than building the URL did. A URL from :func:`https_url` is
-    already in the form that function returns, so the re-parse is skipped,
-    as long as the header is still the one this module built (an
-    after_request handler may have changed it).
-    """
-
-    class URISafeRedirect(response_class):  # type: ignore[valid-type,misc]
-        built_location: Optional[str] = None
-
-        def get_wsgi_headers(self, environ: dict[str, Any]) -> Headers:
-            if (
-                self.built_location is None
-                or self.response  # an after_request handler gave it a body
-                or self.headers.get("Location") != self.built_location
-            ):
-                headers: Headers = super().get_wsgi_headers(environ)
-                return headers
-            # Built with an empty body and Content-Length: 0, and untouched:
-            # the parent would return this same copy after re-parsing the URL.
-            return Headers(self.headers)
-
-    return URISafeRedirect
-
-
 class InvalidHost(BadRequest):
     """The request's Host header is malformed or not trusted by the app."""
 
@@ -93,51 +65,87 @@ class InvalidHost(BadRequest):
     )
 
 
+TrustedHosts = Union[str, Collection[str], None]
+
+
+class RedirectTarget:
+    """Builds the https URL for insecure requests to one app.
+
+    Raises :class:`InvalidHost` (a 400) for a Host the app does not own.
+    Hosts that pass are remembered (a bounded few), hosts that fail never
+    are, so forged Host headers cannot fill memory.
+    """
+
+    def __init__(self, redirect_host: Optional[str] = None, redirect_port: Optional[int] = None) -> None:
+        self.redirect_host = redirect_host
+        self.redirect_port = redirect_port
+        self._fixed_authority = (
+            _with_port(redirect_host, redirect_port) if redirect_host is not None else None
+        )
+        self._accepted: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def url(self, environ: WSGIEnvironment, trusted_hosts: TrustedHosts) -> str:
+        """The https URL for the request in ``environ``."""
+        return f"https://{self.authority(environ, trusted_hosts)}{request_target(environ)}"
+
+    def authority(self, environ: WSGIEnvironment, trusted_hosts: TrustedHosts) -> str:
+        """The host (and port) of the https URL."""
+        if self._fixed_authority is not None:
+            return self._fixed_authority
+        raw_host = environ.get("HTTP_HOST")
+        if raw_host is None:
+            if environ.get("SERVER_PROTOCOL") != "HTTP/1.0":
+                # HTTP/1.1 requires Host (RFC 9112 3.2): answer 400.
+                raise InvalidHost()
+            # HTTP/1.0 has no Host: the server's own address, as Werkzeug does.
+            raw_host = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}".rstrip(":")
+        trusted = trusted_host_list(trusted_hosts)
+        key = (raw_host, trusted)
+        authority = self._accepted.get(key)
+        if authority is not None:
+            return authority
+        authority = _authority_for_host(raw_host, trusted, self.redirect_port)
+        if authority is None:
+            raise InvalidHost()
+        if len(self._accepted) >= _ACCEPTED_HOSTS_KEPT:
+            self._accepted.clear()
+        self._accepted[key] = authority
+        return authority
+
+
 def https_url(
     environ: WSGIEnvironment,
     redirect_host: Optional[str],
     redirect_port: Optional[int],
-    trusted_hosts: Optional[Collection[str]],
+    trusted_hosts: TrustedHosts,
 ) -> str:
-    """Build the https URL for an insecure request.
+    """Build the https URL for an insecure request (nothing remembered).
 
     Raises :class:`InvalidHost` (a 400) for a Host the app does not own.
     """
-    authority = _https_authority(environ, redirect_host, redirect_port, trusted_hosts)
-    return f"https://{authority}{request_target(environ)}"
+    return RedirectTarget(redirect_host, redirect_port).url(environ, trusted_hosts)
 
 
-def _https_authority(
-    environ: WSGIEnvironment,
-    redirect_host: Optional[str],
-    redirect_port: Optional[int],
-    trusted_hosts: Optional[Collection[str]],
-) -> str:
-    if redirect_host is not None:
-        return _with_port(redirect_host, redirect_port)
-    raw_host = environ.get("HTTP_HOST")
-    if raw_host is None:
-        if environ.get("SERVER_PROTOCOL") != "HTTP/1.0":
-            # HTTP/1.1 requires Host (RFC 9112 3.2): answer 400.
-            raise InvalidHost()
-        # HTTP/1.0 has no Host: the server's own address, as Werkzeug does.
-        raw_host = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}".rstrip(":")
-    trusted = tuple(trusted_hosts) if trusted_hosts else ()
-    authority = _authority_for_host(raw_host, trusted, redirect_port)
-    if authority is None:
-        raise InvalidHost()
-    return authority
+def trusted_host_list(trusted_hosts: TrustedHosts) -> tuple[str, ...]:
+    """``TRUSTED_HOSTS`` as a tuple of entries.
+
+    A string (``FLASK_TRUSTED_HOSTS=.example.com`` through
+    ``from_prefixed_env``) is one entry, or several separated by commas;
+    iterating it would trust single characters.
+    """
+    if not trusted_hosts:
+        return ()
+    if isinstance(trusted_hosts, str):
+        return tuple(entry.strip() for entry in trusted_hosts.split(",") if entry.strip())
+    return tuple(trusted_hosts)
 
 
-@lru_cache(maxsize=1024)
 def _authority_for_host(
     raw_host: str, trusted_hosts: tuple[str, ...], redirect_port: Optional[int]
 ) -> Optional[str]:
-    """The https authority for a Host header, or None if the Host is refused.
-
-    A pure function of its arguments, cached: most requests name one of a
-    few hosts. The cache is bounded, so many forged hosts only evict.
-    """
+    """The https authority for a Host header, or None if the Host is refused."""
+    if len(raw_host) > _MAX_HOST_HEADER_LENGTH:
+        return None
     match = _HOST_PATTERN.fullmatch(raw_host)
     if match is None:
         return None
@@ -147,7 +155,7 @@ def _authority_for_host(
         return None
     if name.startswith("[") and not _is_ipv6(name[1:-1]):
         return None
-    if trusted_hosts and not host_is_trusted(name, trusted_hosts):
+    if trusted_hosts and not _is_trusted(name, trusted_hosts):
         return None
     if redirect_port is not None:
         port = redirect_port
@@ -155,6 +163,23 @@ def _authority_for_host(
         # http's default port means https's default port.
         port = None
     return _with_port(name, port)
+
+
+def _is_trusted(name: str, trusted_hosts: tuple[str, ...]) -> bool:
+    if name.startswith("["):
+        # An IPv6 literal matches only the same address; Werkzeug before
+        # 3.1.9 matched "[2001:db8::bad]" against "[2001:db8::1]" by prefix.
+        address = ipaddress.IPv6Address(name[1:-1])
+        return any(_ipv6_entry(entry) == address for entry in trusted_hosts)
+    return host_is_trusted(name, [entry for entry in trusted_hosts if not entry.startswith("[")])
+
+
+def _ipv6_entry(entry: str) -> Optional[ipaddress.IPv6Address]:
+    """The address of a bracketed TRUSTED_HOSTS entry ("[::1]" or "[::1]:443")."""
+    if not entry.startswith("[") or "]" not in entry:
+        return None
+    literal = entry[1 : entry.index("]")]
+    return ipaddress.IPv6Address(literal) if _is_ipv6(literal) else None
 
 
 def _with_port(host: str, port: Optional[int]) -> str:
@@ -182,16 +207,18 @@ def request_target(environ: WSGIEnvironment) -> str:
     path_info = environ.get("PATH_INFO", "")
     query = environ.get("QUERY_STRING", "")
     raw_target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    target = None
     if raw_target:
         target = _target_from_raw(raw_target, script_name, path_info, query)
-        if target is not None:
-            return _encode_unsafe(target)
-    path = quote(_wsgi_bytes(script_name + path_info), safe=_PATH_SAFE)
-    if not path.startswith("/"):
-        # CONNECT's authority-form or OPTIONS' "*": the URL still needs a
-        # path, or the target would run into the host ("https://host*").
-        path = "/" + path
-    return _encode_unsafe(f"{path}?{query}" if query else path)
+    if target is None:
+        path = quote(_wsgi_bytes(script_name + path_info), safe=_PATH_SAFE)
+        target = f"{path}?{query}" if query else path
+    if not target.startswith("/"):
+        # A SCRIPT_NAME such as "@evil.example" (X-Forwarded-Prefix), CONNECT's
+        # authority form or OPTIONS' "*": without a leading slash the target
+        # would run into the host ("https://app.example@evil.example/").
+        target = "/" + target
+    return _encode_unsafe(target)
 
 
 def _target_from_raw(

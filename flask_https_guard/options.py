@@ -114,6 +114,69 @@ def _check_skips(name: str, source: str, value: Any) -> tuple[str, ...]:
     return tuple(prefixes)
 
 
+#: Headers beyond X-Forwarded-For/-Proto that trusted_proxies may also trust.
+PROXY_HEADER_NAMES = ("x_host", "x_port", "x_prefix", "forwarded")
+_HEADER_NAME_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+
+
+def _check_proxy_headers(name: str, source: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        # From the environment (FLASK_HTTPS_GUARD_TRUSTED_PROXY_HEADERS=x_host,x_port).
+        value = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise TypeError(
+            f"{_describe(name, source)} must be a list of header names from"
+            f" {', '.join(PROXY_HEADER_NAMES)}, got {value!r}"
+        )
+    for entry in value:
+        if entry not in PROXY_HEADER_NAMES:
+            raise ValueError(
+                f"{_describe(name, source)} has {entry!r}; allowed are:"
+                f" {', '.join(PROXY_HEADER_NAMES)}"
+            )
+    return tuple(sorted(set(value), key=PROXY_HEADER_NAMES.index))
+
+
+@dataclass(frozen=True)
+class HTTPSHeader:
+    """A platform's own header that says a request arrived over https.
+
+    ``value`` None means the header's presence is enough (``X-ARR-SSL``).
+    """
+
+    name: str
+    value: Optional[str]
+
+    @property
+    def environ_key(self) -> str:
+        """The WSGI environ key the server stores the header under."""
+        return "HTTP_" + self.name.upper().replace("-", "_")
+
+    def __str__(self) -> str:
+        return self.name if self.value is None else f"{self.name}: {self.value}"
+
+
+def _check_https_header(name: str, source: str, value: Any) -> Optional[HTTPSHeader]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{_describe(name, source)} must be None or a string such as"
+            f" 'X-Forwarded-Ssl: on' or 'X-ARR-SSL', got {value!r}"
+        )
+    header, colon, expected = value.partition(":")
+    header = header.strip()
+    if not _HEADER_NAME_PATTERN.fullmatch(header) or (colon and not expected.strip()):
+        raise ValueError(
+            f"{_describe(name, source)} must be a header name, optionally followed"
+            f" by ': <value that means https>', such as 'X-Forwarded-Ssl: on'"
+            f" or 'X-ARR-SSL'; got {value!r}"
+        )
+    return HTTPSHeader(header, expected.strip() if colon else None)
+
+
 @dataclass(frozen=True)
 class _Option:
     default: Any
@@ -129,11 +192,15 @@ _OPTIONS: dict[str, _Option] = {
     "hsts_include_subdomains": _Option(False, _check_bool),
     "hsts_preload": _Option(False, _check_bool),
     "trusted_proxies": _Option(0, _check_count),
+    "trusted_proxy_headers": _Option(None, _check_proxy_headers),
+    "https_header": _Option(None, _check_https_header),
     "redirect_host": _Option(None, _check_host),
     "redirect_port": _Option(None, _check_port),
     "reject_insecure_writes": _Option(False, _check_bool),
     "secure_cookies": _Option(True, _check_bool),
     "enabled": _Option(None, _check_optional_bool),
+    "report_only": _Option(False, _check_bool),
+    "upgrade_insecure_requests": _Option(False, _check_bool),
 }
 
 OPTION_NAMES = tuple(_OPTIONS)
@@ -151,11 +218,15 @@ class GuardOptions:
     hsts_include_subdomains: bool
     hsts_preload: bool
     trusted_proxies: int
+    trusted_proxy_headers: tuple[str, ...]
+    https_header: Optional[HTTPSHeader]
     redirect_host: Optional[str]
     redirect_port: Optional[int]
     reject_insecure_writes: bool
     secure_cookies: bool
     enabled: Optional[bool]
+    report_only: bool
+    upgrade_insecure_requests: bool
     #: Where each option's value came from: "argument", "config" or "default".
     sources: Mapping[str, str]
 
@@ -198,6 +269,7 @@ def resolve_options(explicit: Mapping[str, Any], config: Mapping[str, Any]) -> G
         sources[name] = source
     options = GuardOptions(**values, sources=sources)
     _check_hsts(options)
+    _check_proxy_trust(options)
     return options
 
 
@@ -226,3 +298,21 @@ def _check_hsts(options: GuardOptions) -> None:
             f"{options.hsts_include_subdomains}, hsts_preload="
             f"{options.hsts_preload}): {error}"
         ) from None
+
+
+def _check_proxy_trust(options: GuardOptions) -> None:
+    # Headers are believed only from the proxies the user counted: without a
+    # trusted proxy, any client could send them.
+    if options.trusted_proxies:
+        return
+    if options.trusted_proxy_headers:
+        raise ValueError(
+            f"trusted_proxy_headers={list(options.trusted_proxy_headers)!r} needs"
+            " trusted_proxies of 1 or more: the number of entries your proxies"
+            " add to each header"
+        )
+    if options.https_header is not None:
+        raise ValueError(
+            f"https_header={str(options.https_header)!r} needs trusted_proxies of"
+            " 1 or more: without a trusted proxy in front, any client could send it"
+        )

@@ -9,8 +9,9 @@ the ``flask https-guard routes`` audit alike. Precedence, strongest first:
 4. the default: guarded in global mode, not guarded otherwise.
 
 Marks are looked up once per endpoint and cached. Skips are a set of
-prefixes; a path is checked once per path segment, so the cost does not grow
-with the number of skips.
+prefixes; a path is looked up once per path segment, up to the length of the
+longest skip, so the cost grows neither with the number of skips nor with
+the length of the path.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Optional
 
 from flask import Flask
 
-from .decorators import EXEMPT, REQUIRE, blueprint_mark, view_mark
+from .marks import EXEMPT, REQUIRE, blueprint_mark, view_mark
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Policy:
         self._app = app
         self._default = GLOBAL_MODE if global_mode else NOT_MARKED
         self._skips = {prefix: Decision(False, f"skip prefix '{prefix}'") for prefix in skips}
+        # A skip longer than this cannot match, so no longer prefix is built.
+        self._longest_skip = max(map(len, skips), default=0)
         self._by_endpoint: dict[Optional[str], Optional[Decision]] = {}
 
     def decide(self, endpoint: Optional[str], path: str) -> Decision:
@@ -90,11 +93,16 @@ class Policy:
 
     def _matching_skip(self, path: str) -> Optional[Decision]:
         # "/health/live" is checked as "/health" and "/health/live": whole
-        # segments only, so "/healthz" never matches "/health".
-        end = path.find("/", 1)
+        # segments only, so "/healthz" never matches "/health". Only the head
+        # of the path that a skip could cover is read: a client's 256 KiB path
+        # costs what a short one does.
+        head = path[: self._longest_skip + 1]
+        end = head.find("/", 1)
         while end != -1:
-            decision = self._skips.get(path[:end])
+            decision = self._skips.get(head[:end])
             if decision is not None:
                 return decision
-            end = path.find("/", end + 1)
+            end = head.find("/", end + 1)
+        if len(path) > self._longest_skip + 1:
+            return None
         return self._skips.get(path.rstrip("/") or path)

@@ -1,0 +1,153 @@
+"""The guard as installed on one app: everything a request needs, resolved once.
+
+``HTTPSGuard.init_app`` builds one :class:`GuardState` per app and stores it
+in ``app.extensions["https_guard"]``. Its options never change afterwards;
+the only things it fills in later are memos (a view's decision, the hosts it
+has accepted) and once-only warnings. Two apps in one process, or one
+``HTTPSGuard`` used by an app factory, each get their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any, Optional
+
+from flask import Flask, Request
+from werkzeug.exceptions import Forbidden
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from .location import RedirectTarget
+from .options import GuardOptions
+from .policy import Decision, Policy
+from .proxies import loop_hint
+from .signals import insecure_request
+
+if TYPE_CHECKING:
+    from .extension import HTTPSGuard
+
+logger = logging.getLogger("flask_https_guard")
+
+EXTENSION_KEY = "https_guard"
+
+#: Methods that are redirected with 302/301; every other method gets 307/308
+#: so that the method and the body survive (RFC 9110 15.4).
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: Methods that ``reject_insecure_writes`` still redirects.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class InsecureWriteRejected(Forbidden):
+    """An insecure write refused under ``reject_insecure_writes=True``."""
+
+    description = (
+        "HTTPS is required. This request was sent over plain HTTP and was not"
+        " processed: its contents may already have been seen on the network."
+        " Send it again over HTTPS."
+    )
+
+
+class GuardState:
+    """One app's guard: options, per-endpoint decisions and the redirect."""
+
+    def __init__(
+        self,
+        app: Flask,
+        options: GuardOptions,
+        guard: Optional[HTTPSGuard] = None,
+        proxy_fix: Optional[ProxyFix] = None,
+    ) -> None:
+        #: The HTTPSGuard that installed this state (None for the defaults
+        #: that @require_https applies on an app without one).
+        self.guard = guard
+        self.app = app
+        self.app_name = app.name
+        self.options = options
+        self.policy = Policy(app, options.global_mode, options.skips)
+        #: The ProxyFix the guard installed for ``trusted_proxies``, if any.
+        self.proxy_fix = proxy_fix
+        self.redirect_target = RedirectTarget(options.redirect_host, options.redirect_port)
+        self.hsts = options.hsts_policy()
+        self._config = app.config
+        self._lock = threading.Lock()
+        self._loop_warned = False
+        self._reported_endpoints: set[Optional[str]] = set()
+
+    def is_active(self) -> bool:
+        """Whether the guard acts now: ``enabled``, or not in debug mode."""
+        enabled = self.options.enabled
+        return not self._config["DEBUG"] if enabled is None else enabled
+
+    def status_for(self, method: str) -> int:
+        """The status an insecure, guarded request with ``method`` gets:
+        302/301 for GET and HEAD, 307/308 otherwise, 403 for a write refused
+        by ``reject_insecure_writes``."""
+        options = self.options
+        if method in SAFE_METHODS:
+            return 301 if options.permanent else 302
+        if options.reject_insecure_writes and method not in READ_METHODS:
+            return InsecureWriteRejected.code
+        return 308 if options.permanent else 307
+
+    def answer_insecure(self, app: Flask, request: Request) -> Optional[Response]:
+        """The answer to a plain-HTTP request: a redirect, a 403, or None to serve it."""
+        rule = request.url_rule
+        endpoint = rule.endpoint if rule is not None else None
+        decision = self.policy.decide(endpoint, request.environ.get("PATH_INFO", ""))
+        if not decision.guarded:
+            return None
+        insecure_request.send(app, request=request, decision=decision)
+        if self.options.report_only:
+            self._report_once(endpoint, request, decision)
+            return None
+        return self.redirect(app, request)
+
+    def redirect(self, app: Flask, request: Request) -> Response:
+        """The redirect (or 403) for a guarded plain-HTTP request."""
+        environ = request.environ
+        status = self.status_for(request.method)
+        if status == InsecureWriteRejected.code:
+            raise InsecureWriteRejected()
+        location = self.redirect_target.url(environ, self._config.get("TRUSTED_HOSTS"))
+        if not self._loop_warned:
+            self._warn_if_loop(environ)
+        return app.response_class(
+            status=status, headers=[("Location", location), ("Content-Length", "0")]
+        )
+
+    def _warn_if_loop(self, environ: dict[str, Any]) -> None:
+        hint = loop_hint(environ, self.options)
+        if hint is None:
+            return
+        with self._lock:
+            if self._loop_warned:
+                return
+            self._loop_warned = True
+        logger.warning(
+            "App %r is redirecting a plain-HTTP request to https although the"
+            " request's headers say it arrived over https; if so, clients loop."
+            " %s (logged once)",
+            self.app_name,
+            hint,
+        )
+
+    def _report_once(self, endpoint: Optional[str], request: Request, decision: Decision) -> None:
+        with self._lock:
+            if endpoint in self._reported_endpoints:
+                return
+            self._reported_endpoints.add(endpoint)
+        logger.warning(
+            "report_only: %s %s (endpoint %s) arrived over plain HTTP and would be"
+            " redirected to https (%s). Logged once per endpoint.",
+            request.method,
+            request.path,
+            endpoint or "unrouted",
+            decision.reason,
+        )
+
+
+def guard_state(app: Flask) -> Optional[GuardState]:
+    """The state ``HTTPSGuard.init_app`` stored on ``app``, or None."""
+    state = app.extensions.get(EXTENSION_KEY)
+    return state if isinstance(state, GuardState) else None
