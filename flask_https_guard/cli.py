@@ -19,6 +19,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .audit import LEVELS, check_app, installed_guard, reaches, route_policies
+from .probe import probe_command
 
 _TABLE_WIDTH = 80
 
@@ -26,6 +27,10 @@ _TABLE_WIDTH = 80
 @click.group("https-guard")
 def https_guard() -> None:
     """Audit how flask_https_guard treats this app's routes and config."""
+
+
+# Needs no app: checks a deployed site from the outside.
+https_guard.add_command(probe_command)
 
 
 @https_guard.command("routes")
