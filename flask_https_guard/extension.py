@@ -149,10 +149,9 @@ def _adjust_flask_settings(app: Flask, state: GuardState) -> None:
         # The session cookie of an exempt page served over http must not be
         # stored by the browser: with Secure, it is not.
         app.config["SESSION_COOKIE_SECURE"] = True
-    if app.config.get("PREFERRED_URL_SCHEME", "http") == "http":
-        # Links built outside a request (e-mails from CLI commands or task
-        # queues) point at https too.
-        app.config["PREFERRED_URL_SCHEME"] = "https"
+    # PREFERRED_URL_SCHEME is left alone: Flask's test client takes its
+    # default scheme from it, so setting it would turn every plain-HTTP test
+    # request into an https one. `flask https-guard check` recommends it.
 
 
 class SecureResponses:

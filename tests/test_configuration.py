@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from flask_https_guard import HTTPSGuard
+from flask_https_guard.state import GuardState
 
 from .helpers import HTTPS
 
@@ -20,7 +21,10 @@ def fresh_app(**config) -> Flask:
 def test_registers_itself_in_app_extensions():
     app = fresh_app()
     guard = HTTPSGuard(app)
-    assert app.extensions["https_guard"] is guard
+    state = app.extensions["https_guard"]
+    assert isinstance(state, GuardState)
+    assert state.guard is guard
+    assert state.options is guard.options_for(app)
 
 
 def test_argument_wins_over_config_and_config_over_default():
@@ -46,7 +50,8 @@ def test_one_guard_serves_several_apps_each_with_its_own_config():
     guard.init_app(second)
     assert first.test_client().get("/").status_code == 301
     assert second.test_client().get("/").status_code == 302
-    assert first.extensions["https_guard"] is second.extensions["https_guard"] is guard
+    assert first.extensions["https_guard"].guard is second.extensions["https_guard"].guard is guard
+    assert first.extensions["https_guard"] is not second.extensions["https_guard"]
 
 
 def test_app_factory_pattern():

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.views import MethodView, View
 
+from flask_https_guard.marks import view_mark
 from flask_https_guard import HTTPSGuard, exempt_https, require_https
 
 from .helpers import HTTPS
@@ -63,12 +64,16 @@ class TestRequireHttps:
         HTTPSGuard(app, global_mode=False)
         assert app.test_client().get("/account").status_code == 302
 
-    def test_returns_the_view_unchanged(self):
+    def test_returns_a_wrapper_that_keeps_the_views_name_and_mark(self):
         def view():
+            """The view's docstring."""
             return "x"
 
-        assert require_https(view) is view
-        assert view() == "x"
+        wrapped = require_https(view)
+        assert wrapped.__name__ == "view"
+        assert wrapped.__doc__ == "The view's docstring."
+        assert wrapped.__wrapped__ is view
+        assert view_mark(wrapped) == view_mark(view) == "require"
 
     def test_unmarked_view_is_served_over_http_in_per_view_mode(self):
         app = per_view_app()
@@ -155,7 +160,11 @@ class TestConflictsAndMisuse:
         def view():
             return "x"
 
-        assert require_https(require_https(view)) is view
+        twice = require_https(require_https(view))
+        assert view_mark(twice) == "require"
+        app = Flask(__name__)
+        app.get("/")(twice)
+        assert app.test_client().get("/").status_code == 302
 
     def test_a_class_that_is_not_a_view_is_refused(self):
         with pytest.raises(TypeError, match="View classes"):
@@ -189,22 +198,43 @@ class TestRequireHttpsWithoutGuard:
         assert client.get("/about").status_code == 200
         assert client.get("/account", base_url=HTTPS).status_code == 200
 
-    def test_runs_before_the_apps_before_request_handlers(self):
+    def test_only_the_marked_view_pays_and_a_bad_guard_config_is_never_read(self):
         app = Flask(__name__)
-        ran = []
+        # Config for a guard the app does not have: never read per request.
+        app.config["HTTPS_GUARD_TRUSTED_PROXIES"] = "1"
 
-        @app.before_request
-        def basic_auth():
-            ran.append("auth")
-            return "log in", 401
-
-        @require_https
         @app.get("/admin")
+        @require_https
         def admin():
             return "admin"
 
-        assert app.test_client().get("/admin").status_code == 302
-        assert ran == []
+        app.get("/public")(lambda: "public")
+        client = app.test_client()
+        assert client.get("/public").status_code == 200
+        assert client.get("/admin").status_code == 302
+        secure = client.get("/admin", base_url=HTTPS)
+        assert secure.status_code == 200
+        assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert "Strict-Transport-Security" not in client.get("/public", base_url=HTTPS).headers
+
+    def test_marked_above_the_route_is_enforced_only_by_a_guard(self):
+        # The route registered the bare function: on an app without a guard
+        # nothing enforces it (`flask https-guard check` reports it); a
+        # guard reads the mark in either order.
+        def build(guarded):
+            app = Flask(__name__)
+
+            @require_https
+            @app.get("/admin")
+            def admin():
+                return "admin"
+
+            if guarded:
+                HTTPSGuard(app, global_mode=False)
+            return app
+
+        assert build(guarded=True).test_client().get("/admin").status_code == 302
+        assert build(guarded=False).test_client().get("/admin").status_code == 200
 
     def test_honours_debug_mode(self):
         app = Flask(__name__)
