@@ -4,6 +4,7 @@
     .venv/bin/nox -s tests              # the Python x Flask matrix
     .venv/bin/nox -s "tests-3.13(flask='3.1')"
     .venv/bin/nox -s lint package
+    .venv/bin/nox -s tests_flask_dev    # Flask 3.2.dev from ../shared/wheels
 
 Interpreters come from PATH (python3.9 ... python3.13); on machines with
 pyenv, .ci/run makes its installed versions visible.
@@ -17,7 +18,7 @@ import tempfile
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "package"]
+nox.options.sessions = ["tests", "tests_flask_dev", "lint", "package"]
 # CI must run every combination; elsewhere a missing interpreter is skipped.
 nox.options.error_on_missing_interpreters = os.environ.get("CI") == "true"
 
@@ -35,6 +36,24 @@ FLASKS = {
 def tests(session: nox.Session, flask: str) -> None:
     """The whole test suite on one Python and one Flask."""
     session.install("-e", ".[test]", *FLASKS[flask])
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+# Flask's development line: a wheel the package index does not have.
+FLASK_DEV_WHEELS = sorted(pathlib.Path(__file__).parent.parent.glob("shared/wheels/flask-3.2.0.dev*.whl"))
+
+
+@nox.session(python="3.11")
+def tests_flask_dev(session: nox.Session) -> None:
+    """The whole test suite on Flask's development line (3.2.dev) with the newest Werkzeug."""
+    if not FLASK_DEV_WHEELS:
+        message = "no ../shared/wheels/flask-3.2.0.dev*.whl next to the project"
+        if os.environ.get("CI") == "true":
+            session.error(message)
+        session.skip(message)
+    session.install("-e", ".[test]")
+    session.install("--upgrade", str(FLASK_DEV_WHEELS[-1]), "werkzeug>=3.1")
+    session.run("python", "-c", "import flask, importlib.metadata as m; print('Flask', m.version('flask'))")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
 
 
