@@ -67,21 +67,53 @@ def assert_redirects_to_https(response: TestResponse, expected_url: Optional[str
     307 or 308 for every other method (so the method and body survive).
     Checks the ``Location``: equal to ``expected_url`` when given, otherwise
     the requested URL with its scheme changed to https.
+
+    On failure the message names the request, then states what was expected
+    and what came back, one line each for the status, the ``Location`` and
+    the method::
+
+        POST http://localhost/order was not redirected to https as expected
+          status:   expected 307 or 308, got 302
+          Location: expected 'https://localhost/order', got 'https://localhost/order'
+          method:   expected POST to be kept, got 302, which lets clients switch to GET
     """
-    method = response.request.method
-    allowed = _MAY_CHANGE_METHOD if method in ("GET", "HEAD") else _KEEPS_METHOD
-    if response.status_code not in allowed:
-        raise AssertionError(
-            f"{method} over plain HTTP got {response.status_code}, expected a redirect"
-            f" with {' or '.join(str(code) for code in sorted(allowed))}"
-        )
+    request = response.request
+    method = request.method
+    keeps_method = method not in ("GET", "HEAD")
+    allowed = _KEEPS_METHOD if keeps_method else _MAY_CHANGE_METHOD
+    status = response.status_code
     location = response.headers.get("Location")
-    if location is None:
-        raise AssertionError(f"the {response.status_code} has no Location header")
     if expected_url is None:
-        requested = response.request.url
-        if not requested.startswith("http://"):
-            raise AssertionError(f"the request went to {requested!r}, not over plain HTTP")
-        expected_url = "https://" + requested[len("http://") :]
-    if location != expected_url:
-        raise AssertionError(f"redirected to {location!r}, expected {expected_url!r}")
+        expected_url = _https_twin(request.url)
+    if status in allowed and expected_url is not None and location == expected_url:
+        return
+
+    expected_status = " or ".join(str(code) for code in sorted(allowed))
+    if expected_url is None:
+        expected_location = f"an https URL, but {request.url!r} is not plain HTTP"
+    else:
+        expected_location = repr(expected_url)
+    actual_location = "no Location header" if location is None else repr(location)
+    raise AssertionError(
+        f"{method} {request.url} was not redirected to https as expected\n"
+        f"  status:   expected {expected_status}, got {status}\n"
+        f"  Location: expected {expected_location}, got {actual_location}\n"
+        f"  method:   {_method_line(method, status, keeps_method)}"
+    )
+
+
+def _method_line(method: str, status: int, keeps_method: bool) -> str:
+    if not keeps_method:
+        return f"{method}, kept by any redirect"
+    if status in _KEEPS_METHOD:
+        return f"expected {method} to be kept, got {status}, which keeps it"
+    if status in _MAY_CHANGE_METHOD:
+        return f"expected {method} to be kept, got {status}, which lets clients switch to GET"
+    return f"expected {method} to be kept by a 307 or 308, got no redirect"
+
+
+def _https_twin(url: str) -> Optional[str]:
+    """``url`` with its scheme changed to https; None unless it is http://."""
+    if not url.startswith("http://"):
+        return None
+    return "https://" + url[len("http://") :]

@@ -66,10 +66,14 @@ class TestAssertRedirectsToHTTPS:
 
     def test_a_served_request_fails(self):
         response = build_app().test_client().get("/health")
-        with pytest.raises(
-            AssertionError, match="GET over plain HTTP got 200, expected a redirect with 301 or 302"
-        ):
+        with pytest.raises(AssertionError) as failure:
             assert_redirects_to_https(response)
+        assert str(failure.value).splitlines() == [
+            "GET http://localhost/health was not redirected to https as expected",
+            "  status:   expected 301 or 302, got 200",
+            "  Location: expected 'https://localhost/health', got no Location header",
+            "  method:   GET, kept by any redirect",
+        ]
 
     def test_a_post_turned_into_get_fails(self):
         app = Flask(__name__)
@@ -79,23 +83,42 @@ class TestAssertRedirectsToHTTPS:
             return "", 302, {"Location": "https://localhost/old"}
 
         response = app.test_client().post("/old")
-        with pytest.raises(
-            AssertionError,
-            match="POST over plain HTTP got 302, expected a redirect with 307 or 308",
-        ):
+        with pytest.raises(AssertionError) as failure:
             assert_redirects_to_https(response)
+        assert str(failure.value).splitlines() == [
+            "POST http://localhost/old was not redirected to https as expected",
+            "  status:   expected 307 or 308, got 302",
+            "  Location: expected 'https://localhost/old', got 'https://localhost/old'",
+            "  method:   expected POST to be kept, got 302, which lets clients switch to GET",
+        ]
 
     def test_a_wrong_location_fails(self):
-        response = build_app(redirect_port=8443).test_client().get("/form")
-        with pytest.raises(
-            AssertionError,
-            match="redirected to 'https://localhost:8443/form', expected 'https://localhost/form'",
-        ):
+        response = build_app(redirect_port=8443).test_client().post("/form")
+        with pytest.raises(AssertionError) as failure:
             assert_redirects_to_https(response)
+        assert str(failure.value).splitlines()[1:] == [
+            "  status:   expected 307 or 308, got 307",
+            "  Location: expected 'https://localhost/form', got 'https://localhost:8443/form'",
+            "  method:   expected POST to be kept, got 307, which keeps it",
+        ]
         assert_redirects_to_https(response, "https://localhost:8443/form")
 
     def test_a_redirect_without_location_fails(self):
         app = Flask(__name__)
         app.get("/")(lambda: ("", 302))
-        with pytest.raises(AssertionError, match="no Location header"):
+        with pytest.raises(AssertionError) as failure:
             assert_redirects_to_https(app.test_client().get("/"))
+        assert str(failure.value).splitlines()[1:3] == [
+            "  status:   expected 301 or 302, got 302",
+            "  Location: expected 'https://localhost/', got no Location header",
+        ]
+
+    def test_a_request_that_was_already_https_fails(self):
+        response = https_client(build_app()).get("/form")
+        with pytest.raises(AssertionError) as failure:
+            assert_redirects_to_https(response)
+        assert str(failure.value).splitlines()[1:3] == [
+            "  status:   expected 301 or 302, got 200",
+            "  Location: expected an https URL, but 'https://localhost/form' is not plain HTTP,"
+            " got no Location header",
+        ]
