@@ -857,7 +857,15 @@ def _connection_findings(chain: Chain) -> Iterator[Finding]:
 
 def _redirect_findings(chain: Chain) -> Iterator[Finding]:
     start, first = chain.start, chain.hops[0]
-    if start.is_secure or first.error is not None:
+    if start.is_secure:
+        yield Finding(
+            "HP005",
+            "info",
+            f"the probe started at {start.url}, so the redirect from plain HTTP was not checked",
+            f"Probe http://{start.authority}{start.path} to check it too.",
+        )
+        return
+    if first.error is not None:
         return
     if not first.is_redirect:
         yield Finding(
@@ -947,11 +955,12 @@ def _hsts_findings(chain: Chain) -> Iterator[Finding]:
 
 
 def _preload_findings(status: PreloadStatus) -> Iterator[Finding]:
-    if status.ready:
-        return
+    # A requirement the probe could not check (met is None) has its own finding, HP005.
     unmet = "; ".join(
-        requirement.name for requirement in status.requirements if not requirement.met
+        requirement.name for requirement in status.requirements if requirement.met is False
     )
+    if not unmet:
+        return
     if status.requested:
         yield Finding(
             "HP020",
@@ -1166,9 +1175,9 @@ def format_report(report: ProbeReport, fail_level: str, width: int = _WIDTH) -> 
         if hop.certificate is not None:
             certificate = hop.certificate
             lines.append(
-                f"   certificate: {certificate.subject or ', '.join(certificate.names)}"
-                f" from {certificate.issuer or '?'}, valid for {hop.target.host},"
-                f" expires {certificate.not_after[:10]} ({certificate.days_left} days)"
+                f"   certificate: valid for {hop.target.host}, issued by"
+                f" {certificate.issuer or '(unnamed)'}, expires {certificate.not_after[:10]}"
+                f" ({certificate.days_left} days left)"
             )
     if report.chain.not_followed:
         lines.append(f"   not followed: {report.chain.not_followed}")
@@ -1183,8 +1192,8 @@ def format_report(report: ProbeReport, fail_level: str, width: int = _WIDTH) -> 
 
     scan = report.mixed_content
     if scan.page is not None:
-        count = len(scan.items)
-        lines += ["", f"Mixed content on {scan.page}: {count} http:// URL(s)"]
+        count = f"{len(scan.items)} http:// URL(s)" if scan.items else "none"
+        lines += ["", f"Mixed content on {scan.page}: {count}"]
         lines += [
             f"  {item.kind:<8}<{item.tag} {item.attribute}> {item.url}" for item in scan.items
         ]

@@ -12,11 +12,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
+from werkzeug.serving import make_server
 
 LOOPBACK = "127.0.0.1"
 _EXTRA_PATHS = "/usr/sbin:/usr/local/sbin:/sbin"
@@ -90,3 +94,48 @@ class ManagedProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
         self._log_file.close()
+
+
+@contextmanager
+def wsgi_server(app: Any) -> Iterator[int]:
+    """Serve a WSGI app with Werkzeug's threaded server on loopback; yields its port."""
+    server = make_server(LOOPBACK, 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="wsgi_server", daemon=True)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        thread.join(timeout=15)
+        server.server_close()
+
+
+def start_nginx(directory: Path, servers: str, ports: Sequence[int]) -> ManagedProcess:
+    """Run nginx in the foreground with ``servers`` as its ``http { }`` block.
+
+    Everything nginx writes (pid, logs, temp files) stays in ``directory``;
+    returns once it listens on every port in ``ports``. Stop it with ``stop()``.
+    """
+    nginx = require_program("nginx")
+    user = "user root;" if os.geteuid() == 0 else ""
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {directory / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    config = directory / "nginx.conf"
+    config.write_text(
+        f"{user}\nworker_processes 1;\npid {directory / 'nginx.pid'};\n"
+        f"error_log {directory / 'error.log'} warn;\n"
+        "events { worker_connections 256; }\n"
+        f"http {{\n{temp_paths}\n    access_log {directory / 'access.log'};\n{servers}\n}}\n"
+    )
+    error_log = str(directory / "error.log")
+    args = [nginx, "-p", str(directory), "-c", str(config), "-e", error_log, "-g", "daemon off;"]
+    process = ManagedProcess("nginx", args, directory / "nginx.log")
+    try:
+        for port in ports:
+            process.wait_for_port(port)
+    except BaseException:
+        process.stop()
+        raise
+    return process
