@@ -1,52 +1,167 @@
-"""What an HTTPS guard costs per request: flask_https_guard against bare Flask,
-Flask-SSLify 0.1.5 and Flask-Talisman 1.1, and whole-server throughput.
+"""What an HTTPS guard costs per request, measured with pyperf.
 
-    .venv/bin/python benchmarks/overhead.py             # full run, writes BENCHMARKS.md
-    .venv/bin/python benchmarks/overhead.py --quick     # tiny counts (the test suite)
+    .venv/bin/python benchmarks/overhead.py            # full run, ~15 min on 2 shared cores;
+                                                       # writes BENCHMARKS.md
+    .venv/bin/python benchmarks/overhead.py --server   # adds gunicorn + wrk, ~1 min more
+    .venv/bin/python benchmarks/overhead.py --quick    # rough numbers in ~2 min, written to a
+                                                       # temp file (or --output PATH), never to
+                                                       # the committed BENCHMARKS.md
 
-Apps are driven with prebuilt WSGI environs, not the test client, whose own
-cost would hide the difference. All contenders live in one process and are
-measured round by round in a shuffled order, so machine drift hits them
-alike; the tables show medians over rounds. Compare ratios within one run:
-absolute microseconds depend on the machine and its load.
+Contenders, for one view returning "ok": bare Flask; the floor of any
+hook-based extension (a no-op before_request first in line and a no-op
+after_request); flask_https_guard in global mode, in per-view mode with an
+@require_https view, and an @require_https view on an app without HTTPSGuard;
+Flask-SSLify 0.1.5; Flask-Talisman 1.1 (force_https + HSTS, and defaults).
+Each is measured on the secure path (https: 200 + HSTS) and the redirect
+path (http, compared with bare Flask's own http 200); global mode again with
+2,000 routes and 1,000 skips; and an unguarded app in a process where other
+apps' views are marked, against the same app in a clean process. The report
+ends with the targets of issue 11 (point 5), PASS or MISS, from this run.
+
+Every case is one pyperf benchmark of one Runner: pyperf calibrates the loop
+count, spreads the values over fresh worker processes (20 by default) and
+warns when a result is unstable. A worker builds only its own case's apps
+(the time function builds them on its first call), so "marks elsewhere" and
+"clean process" really are different processes. Apps are called directly
+with prebuilt WSGI environs, not through the test client, whose own cost
+would hide the differences.
+
+pyperf's own options pass through (--rigorous, -p/--processes, -n/--values,
+-l/--loops, -w/--warmups, --min-time, --affinity, ...); --json PATH keeps
+pyperf's raw results for ``python -m pyperf compare_to``.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import os
 import platform
-import random
 import re
+import shlex
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections import defaultdict
+import urllib.request
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from flask import Flask
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+COMMITTED_REPORT = ROOT / "BENCHMARKS.md"
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server_apps import make_app
+# pyperf starts each worker as `<this interpreter> benchmarks/overhead.py
+# --worker ...` with a trimmed environment (no PYTHONPATH): make this
+# checkout's library the one every process imports. The interpreter is
+# sys.executable, kept as the venv's own path (pyperf does not resolve the
+# symlink), so the venv's packages are there too; the report shows it.
+sys.path[:0] = [str(ROOT), str(HERE)]
 
-ROOT = Path(__file__).resolve().parent.parent
-EMPTY_BODY = io.BytesIO(b"")
+import pyperf  # noqa: E402
+from apps import CONTENDERS, NOT_GUARDING, build_app, build_marked_apps  # noqa: E402
+
+ROUTES = 2000
+SKIPS = 1000
+QUICK_PYPERF_ARGS = ["--processes", "4", "--values", "2", "--min-time", "0.05"]
 
 
-def environ_for(scheme: str, path: str) -> dict:
+# --- the cases --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One pyperf benchmark: one contender's app, one environ."""
+
+    section: str
+    contender: str
+    scheme: str
+    routes: int = 1
+    skips: int = 0
+    marks_elsewhere: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.section == "marks":
+            return (
+                "unguarded app, other apps' views marked @require_https"
+                if self.marks_elsewhere
+                else "unguarded app, clean process"
+            )
+        label = CONTENDERS[self.contender]
+        if self.section == "scaled":
+            label += f", {self.scheme}"
+        return label
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}: {self.label}"
+
+    @property
+    def expects_redirect(self) -> bool:
+        return self.scheme == "http" and self.contender not in NOT_GUARDING
+
+
+SECTIONS = {
+    "secure": "Secure path: https, 200 + HSTS",
+    "redirect": "Redirect path: http, against bare Flask's own http 200",
+    "scaled": f"{ROUTES:,} routes and {SKIPS:,} skips",
+    "marks": "An unguarded app in a process with marked views",
+}
+
+
+def all_cases() -> list[Case]:
+    cases = [Case("secure", contender, "https") for contender in CONTENDERS]
+    cases += [Case("redirect", contender, "http") for contender in CONTENDERS]
+    for scheme in ("https", "http"):
+        for contender in ("bare", "floor", "global", "sslify"):
+            if scheme == "http" and contender == "floor":
+                continue
+            skips = 0 if contender in NOT_GUARDING else SKIPS
+            cases.append(Case("scaled", contender, scheme, ROUTES, skips))
+    cases += [
+        Case("marks", "bare", "https"),
+        Case("marks", "bare", "https", marks_elsewhere=True),
+    ]
+    return cases
+
+
+def references(case: Case) -> tuple[Case, Optional[Case]]:
+    """The bare Flask case this one is compared with, and the floor case."""
+    if case.section == "marks":
+        return Case("marks", "bare", "https"), None
+    scheme = (
+        case.scheme if case.section == "scaled" else ("https", "http")[case.section == "redirect"]
+    )
+    routes = case.routes
+    bare = Case(case.section, "bare", scheme, routes)
+    floor = (
+        None
+        if case.section == "scaled" and scheme == "http"
+        else Case(case.section, "floor", scheme, routes)
+    )
+    return bare, floor
+
+
+# --- inside a worker: build once, then time calls -----------------------------------
+
+_EMPTY_BODY = io.BytesIO(b"")
+_prepared: dict[str, tuple[Any, dict[str, Any]]] = {}
+_kept_alive: list[Any] = []
+
+
+def environ_for(scheme: str, path: str = "/") -> dict[str, Any]:
     return {
         "REQUEST_METHOD": "GET",
         "SCRIPT_NAME": "",
         "PATH_INFO": path,
         "QUERY_STRING": "",
         "RAW_URI": path,
+        "REQUEST_URI": path,
         "SERVER_NAME": "bench.example",
         "SERVER_PORT": "443" if scheme == "https" else "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
@@ -54,7 +169,7 @@ def environ_for(scheme: str, path: str) -> dict:
         "REMOTE_ADDR": "127.0.0.1",
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scheme,
-        "wsgi.input": EMPTY_BODY,
+        "wsgi.input": _EMPTY_BODY,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": False,
         "wsgi.multiprocess": False,
@@ -62,468 +177,251 @@ def environ_for(scheme: str, path: str) -> dict:
     }
 
 
-def _start_response(status, headers, exc_info=None):
+def _ignore_start_response(status: str, headers: list, exc_info: Any = None) -> None:
     return None
 
 
-def one_request(app: Flask, template: dict) -> str:
-    status = []
-    body = app(template.copy(), lambda s, h, e=None: status.append(s))
-    for _ in body:
-        pass
-    close = getattr(body, "close", None)
-    if close is not None:
-        close()
-    return status[0]
-
-
-def time_batch(app: Flask, template: dict, batch: int) -> float:
-    """Microseconds per request over ``batch`` requests."""
-    call = app.__call__
-    start = time.perf_counter()
-    for _ in range(batch):
-        body = call(template.copy(), _start_response)
-        for _ in body:
+def time_requests(loops: int, case: Case) -> float:
+    """pyperf's time function: seconds for ``loops`` requests of ``case``."""
+    prepared = _prepared.get(case.name)
+    if prepared is None:
+        prepared = _prepared[case.name] = prepare(case)
+    app, environ = prepared
+    copy = environ.copy
+    start_response = _ignore_start_response
+    timer = time.perf_counter
+    started = timer()
+    for _ in range(loops):
+        body = app(copy(), start_response)
+        for _chunk in body:
             pass
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-    return (time.perf_counter() - start) / batch * 1e6
+        body.close()
+    return timer() - started
+
+
+def prepare(case: Case) -> tuple[Any, dict[str, Any]]:
+    """Build the case's app (and the marked apps beside it), check it does its job."""
+    import flask_https_guard
+
+    library = Path(flask_https_guard.__file__).resolve()
+    if ROOT not in library.parents:
+        raise SystemExit(f"worker imported flask_https_guard from {library}, not from {ROOT}")
+    if case.marks_elsewhere:
+        for other in build_marked_apps():
+            for scheme in ("https", "http"):
+                answer(other, environ_for(scheme))
+            _kept_alive.append(other)
+    app = build_app(case.contender, case.routes, case.skips)
+    environ = environ_for(case.scheme)
+    status, headers = answer(app, environ)
+    check_answer(case, status, headers)
+    return app, environ
+
+
+def answer(app: Any, environ: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list, exc_info: Any = None) -> None:
+        seen["status"] = status
+        seen["headers"] = {name.lower(): value for name, value in headers}
+
+    body = app(environ.copy(), start_response)
+    b"".join(body)
+    body.close()
+    return seen["status"], seen["headers"]
+
+
+def check_answer(case: Case, status: str, headers: dict[str, str]) -> None:
+    """Refuse to time a contender that answers the wrong status on this path.
+
+    A missing HSTS header is not refused: the report's "answer" column shows it.
+    """
+    if case.expects_redirect:
+        ok = status[:1] == "3" and headers.get("location", "").startswith("https://")
+        wanted = "a redirect to https://"
+    else:
+        ok = status.startswith("200")
+        wanted = "200"
+    if not ok:
+        raise SystemExit(f"{case.name}: wanted {wanted}, got {status} {headers}")
+
+
+def summary(case: Case, status: str, headers: dict[str, str]) -> str:
+    """What the contender answered, as the report's "answer" column shows it."""
+    code = status.split()[0]
+    if code.startswith("3"):
+        return f"{code} to https"
+    if "strict-transport-security" in headers:
+        return f"{code} + HSTS"
+    if case.scheme == "https" and case.contender not in NOT_GUARDING:
+        return f"{code}, **no HSTS**"
+    return code
+
+
+def answers(cases: list[Case]) -> dict[str, str]:
+    """Each case's answer, asked again in this (the manager's) process after the run."""
+    found = {}
+    for case in cases:
+        app = build_app(case.contender, case.routes, case.skips)
+        found[case.name] = summary(case, *answer(app, environ_for(case.scheme)))
+    return found
+
+
+# --- the report ----------------------------------------------------------------------
+
+
+def median_us(bench: pyperf.Benchmark) -> float:
+    return bench.median() * 1e6
+
+
+def over(value: pyperf.Benchmark, base: pyperf.Benchmark) -> float:
+    """Percent over ``base``, by medians."""
+    return (value.median() / base.median() - 1) * 100
+
+
+def stability(bench: pyperf.Benchmark) -> list[str]:
+    """pyperf's warnings for an unstable result, in its own terms."""
+    values = bench.get_values()
+    mean = bench.mean()
+    warnings = []
+    if len(values) >= 2 and bench.stdev() >= 0.1 * mean:
+        warnings.append(f"std dev {bench.stdev() / mean:.0%} of the mean")
+    for which, value in (("minimum", min(values)), ("maximum", max(values))):
+        if abs(value - mean) >= 0.5 * mean:
+            warnings.append(f"{which} {(value - mean) / mean:+.0%} from the mean")
+    if len(values) < 2:
+        warnings.append(f"{len(values)} value only")
+    if min(values) * bench.get_total_loops() < 1e-3:
+        warnings.append("raw values under 1 ms")
+    needed = bench.required_nprocesses() if len(values) >= 2 else None
+    if needed is not None and needed > bench.get_nrun():
+        warnings.append(f"{needed} processes needed for 1% precision, ran {bench.get_nrun()}")
+    return warnings
+
+
+def section_table(
+    section: str,
+    cases: list[Case],
+    results: dict[str, pyperf.Benchmark],
+    answered: dict[str, str],
+) -> list[str]:
+    lines = [
+        "| case | answer | median µs | min µs | std dev | vs bare Flask | vs the floor"
+        " | stability |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for case in cases:
+        if case.section != section:
+            continue
+        bench = results[case.name]
+        bare, floor = references(case)
+        percent = over(bench, results[bare.name])
+        versus_bare = f"{bench.median() / results[bare.name].median():.3f}x ({percent:+.1f}%)"
+        if case == bare:
+            versus_bare = "1.000x"
+        versus_floor = ""
+        if floor is not None:
+            points = percent - over(results[floor.name], results[bare.name])
+            versus_floor = f"{points:+.1f} pt"
+        warnings = "; ".join(stability(bench)) or "stable"
+        spread = f"{bench.stdev() * 1e6:.2f}" if bench.get_nvalue() >= 2 else "n/a"
+        lines.append(
+            f"| {case.label} | {answered[case.name]} | {median_us(bench):.2f} |"
+            f" {min(bench.get_values()) * 1e6:.2f} | {spread} | {versus_bare} |"
+            f" {versus_floor} | {warnings} |"
+        )
+    return lines
 
 
 @dataclass(frozen=True)
-class Case:
-    """One contender on one path."""
+class Target:
+    passed: bool
+    text: str
 
-    contender: str
-    path: str
-    app: Flask
-    environ: dict
-
-
-def measure(
-    cases: list[Case], rounds: int, batch: int, seed: int = 1
-) -> dict[tuple[str, str], float]:
-    """Median microseconds per request for each (contender, path)."""
-    chooser = random.Random(seed)
-    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for case in cases:  # warm up: first-request setup, caches
-        time_batch(case.app, case.environ, max(10, batch // 10))
-    for _ in range(rounds):
-        order = cases[:]
-        chooser.shuffle(order)
-        for case in order:
-            samples[(case.contender, case.path)].append(time_batch(case.app, case.environ, batch))
-    return {key: statistics.median(values) for key, values in samples.items()}
+    def line(self) -> str:
+        return f"{'PASS' if self.passed else 'MISS'} {self.text}"
 
 
-# --- the per-request table ----------------------------------------------------
+def targets(results: dict[str, pyperf.Benchmark], answered: dict[str, str]) -> list[Target]:
+    """Issue 11, point 5, computed from this run's medians."""
 
-CONTENDERS = [
-    "bare Flask",
-    "flask_https_guard",
-    "Flask-SSLify 0.1.5",
-    "Flask-Talisman 1.1 (defaults)",
-    "Flask-Talisman 1.1 (force_https + HSTS)",
-]
-PATHS = {
-    "secure request (200 + HSTS)": ("https", "/"),
-    "insecure GET (redirect)": ("http", "/"),
-    "insecure GET, exempt view": ("http", "/health"),
-    "insecure GET, per-view mode, unmarked view": ("http", "/"),
-}
+    def bench(case: Case) -> pyperf.Benchmark:
+        return results[case.name]
 
+    found = []
 
-def per_request_cases() -> list[Case]:
-    cases = []
-    for contender in CONTENDERS:
-        app = make_app(contender)
-        for path, (scheme, url) in PATHS.items():
-            if path.startswith("insecure GET, per-view"):
-                if contender == "flask_https_guard":
-                    cases.append(
-                        Case(
-                            contender,
-                            path,
-                            make_app(contender, global_mode=False),
-                            environ_for(scheme, url),
-                        )
-                    )
-                elif contender == "bare Flask":
-                    cases.append(Case(contender, path, app, environ_for(scheme, url)))
-                continue
-            cases.append(Case(contender, path, app, environ_for(scheme, url)))
-    for case in cases:
-        _check_answer(case)
-    return cases
-
-
-def _check_answer(case: Case) -> None:
-    """Refuse to time a contender that does not do its job on this path."""
-    status = one_request(case.app, case.environ)
-    redirects = case.path == "insecure GET (redirect)" and case.contender != "bare Flask"
-    expected = ("301", "302") if redirects else ("200",)
-    if not status.startswith(expected):
-        raise SystemExit(f"{case.contender} answered {status} on {case.path!r}")
-
-
-def per_request_table(medians: dict[tuple[str, str], float]) -> list[str]:
-    lines = [
-        "| path | contender | µs per request | overhead vs bare Flask | ratio |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for path in PATHS:
-        # A redirect is compared with bare Flask's 200 answer to the same URL.
-        bare = medians[("bare Flask", path)]
-        for contender in CONTENDERS:
-            value = medians.get((contender, path))
-            if value is None:
-                continue
-            if contender == "bare Flask":
-                lines.append(f"| {path} | {contender} | {value:.1f} | | 1.00x |")
-                continue
-            lines.append(
-                f"| {path} | {contender} | {value:.1f} | {value - bare:+.1f} µs "
-                f"({(value - bare) / bare:+.1%}) | {value / bare:.2f}x |"
-            )
-    return lines
-
-
-# --- scaling: routes and skips ---------------------------------------------------
-
-
-def scaling_table(
-    route_counts: list[int], skip_counts: list[int], rounds: int, batch: int
-) -> list[str]:
-    cases = []
-    for routes in route_counts:
-        for contender in ("bare Flask", "flask_https_guard", "Flask-SSLify 0.1.5"):
-            label = f"{routes} routes"
-            cases.append(
-                Case(
-                    contender, label, make_app(contender, routes=routes), environ_for("https", "/")
-                )
-            )
-    for skips in skip_counts:
-        for contender in ("bare Flask", "flask_https_guard", "Flask-SSLify 0.1.5"):
-            label = f"{skips} skips"
-            cases.append(
-                Case(contender, label, make_app(contender, skips=skips), environ_for("https", "/"))
-            )
-            redirect_label = f"{skips} skips, redirect"
-            if contender != "bare Flask":
-                cases.append(
-                    Case(
-                        contender,
-                        redirect_label,
-                        make_app(contender, skips=skips),
-                        environ_for("http", "/"),
-                    )
-                )
-    medians = measure(cases, rounds, batch, seed=2)
-    lines = [
-        "| setup | bare Flask µs | flask_https_guard | Flask-SSLify 0.1.5 |",
-        "|---|---:|---:|---:|",
-    ]
-    labels = [f"{n} routes" for n in route_counts] + [f"{n} skips" for n in skip_counts]
-    for label in labels:
-        bare = medians[("bare Flask", label)]
-        cells = [
-            f"{medians[(c, label)]:.1f} µs ({(medians[(c, label)] - bare) / bare:+.1%})"
-            for c in ("flask_https_guard", "Flask-SSLify 0.1.5")
-        ]
-        lines.append(f"| {label}, secure request | {bare:.1f} | {cells[0]} | {cells[1]} |")
-    for skips in skip_counts:
-        label = f"{skips} skips, redirect"
-        bare = medians[("bare Flask", f"{skips} skips")]
-        cells = [
-            f"{medians[(c, label)]:.1f} µs ({medians[(c, label)] / bare:.2f}x bare 200)"
-            for c in ("flask_https_guard", "Flask-SSLify 0.1.5")
-        ]
-        lines.append(f"| {label} | {bare:.1f} (200) | {cells[0]} | {cells[1]} |")
-    return lines
-
-
-# --- the @require_https fallback -------------------------------------------------
-
-
-def fallback_receiver_table(rounds: int, batch: int) -> list[str]:
-    """What Flask's request_started signal costs once @require_https is used.
-
-    The first @require_https in a process connects one receiver, so that a
-    marked view on an app without HTTPSGuard still redirects. Flask then
-    dispatches the signal to it on every request of every app. Measured on
-    the guarded app, with the receiver connected and disconnected in
-    alternate rounds of the same process.
-    """
-    from flask import request_started
-
-    from flask_https_guard.decorators import _redirect_marked_views_without_guard as receiver
-
-    apps = {
-        "bare Flask": make_app("bare Flask"),
-        "flask_https_guard": make_app("flask_https_guard"),
-    }
-    environ = environ_for("https", "/")
-    samples: dict[tuple[str, bool], list[float]] = defaultdict(list)
-    for app in apps.values():
-        time_batch(app, environ, max(10, batch // 10))
-    try:
-        for round_number in range(rounds * 2):
-            connected = round_number % 2 == 1
-            if connected:
-                request_started.connect(receiver)
-            else:
-                request_started.disconnect(receiver)
-            for name, app in apps.items():
-                samples[(name, connected)].append(time_batch(app, environ, batch))
-    finally:
-        request_started.disconnect(receiver)
-    lines = [
-        "| app, secure request | receiver not connected | connected | cost |",
-        "|---|---:|---:|---:|",
-    ]
-    for name in apps:
-        without, with_ = (statistics.median(samples[(name, flag)]) for flag in (False, True))
-        lines.append(
-            f"| {name} | {without:.1f} µs | {with_:.1f} µs | {with_ - without:+.1f} µs "
-            f"({(with_ - without) / without:+.1%}) |"
+    def at_the_floor(what: str, case: Case) -> None:
+        bare, floor = references(case)
+        assert floor is not None
+        percent, floor_percent = over(bench(case), bench(bare)), over(bench(floor), bench(bare))
+        points = percent - floor_percent
+        text = (
+            f"{what}: {percent:+.1f}% over bare Flask, the floor {floor_percent:+.1f}%:"
+            f" {points:+.1f} points from the floor (target: at most +1.0)"
         )
-    return lines
+        if "no HSTS" in answered[case.name]:
+            text += "; measured without HSTS, which it did not send"
+        found.append(Target(points <= 1.0, text))
 
+    def no_slower_than_bare(what: str, case: Case) -> None:
+        bare, _ = references(case)
+        ratio = bench(case).median() / bench(bare).median()
+        found.append(
+            Target(
+                ratio <= 1.0,
+                f"{what}: {ratio:.3f}x bare Flask's http 200 (target: at most 1.000x)",
+            )
+        )
 
-# --- whole server: gunicorn behind a load generator ---------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_gunicorn(app_name: str, port: int, workers: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(workers),
-            "-k",
-            "sync",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--chdir",
-            str(Path(__file__).resolve().parent),
-            f"server_apps:{app_name}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    at_the_floor("secure path, global mode", Case("secure", "global", "https"))
+    at_the_floor("secure path, per-view mode", Case("secure", "per_view", "https"))
+    at_the_floor("secure path, marked view without HTTPSGuard", Case("secure", "marked", "https"))
+    no_slower_than_bare("redirect, global mode", Case("redirect", "global", "http"))
+    no_slower_than_bare("redirect, per-view mode", Case("redirect", "per_view", "http"))
+    no_slower_than_bare(
+        "redirect, marked view without HTTPSGuard", Case("redirect", "marked", "http")
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit(f"gunicorn ({app_name}) did not start")
-
-
-def wrk_requests_per_second(port: int, seconds: float, connections: int) -> float:
-    # gunicorn turns X-Forwarded-Proto from 127.0.0.1 into the WSGI scheme
-    # (its default), so every request takes the secure path: 200 + HSTS.
-    output = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            "2",
-            "-c",
-            str(connections),
-            "-d",
-            f"{max(1, round(seconds))}s",
-            "-H",
-            "X-Forwarded-Proto: https",
-            f"http://127.0.0.1:{port}/",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=True,
-    ).stdout
-    if re.search(r"Non-2xx or 3xx responses", output):
-        raise SystemExit(f"wrk saw errors:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-
-
-def python_requests_per_second(port: int, seconds: float, connections: int) -> float:
-    """A bounded fallback load generator when wrk is not installed."""
-    import http.client
-    import threading
-
-    deadline = time.monotonic() + seconds
-    counts = [0] * connections
-
-    def worker(index: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while time.monotonic() < deadline:
-            connection.request("GET", "/", headers={"X-Forwarded-Proto": "https"})
-            connection.getresponse().read()
-            counts[index] += 1
-        connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / seconds
-
-
-def server_table(
-    rounds: int, seconds: float, workers: int = 2, connections: int = 16
-) -> tuple[list[str], str]:
-    load = wrk_requests_per_second if shutil.which("wrk") else python_requests_per_second
-    tool = "wrk" if load is wrk_requests_per_second else "a Python load generator"
-    ports = {"bare": free_port(), "guarded": free_port()}
-    servers = {name: start_gunicorn(name, port, workers) for name, port in ports.items()}
-    samples: dict[str, list[float]] = defaultdict(list)
-    try:
-        for round_number in range(rounds):
-            order = ["bare", "guarded"] if round_number % 2 == 0 else ["guarded", "bare"]
-            for name in order:
-                samples[name].append(load(ports[name], seconds, connections))
-    finally:
-        for server in servers.values():
-            server.terminate()
-            server.wait(timeout=15)
-    bare, guarded = (statistics.median(samples[name]) for name in ("bare", "guarded"))
-    lines = [
-        "| server | requests per second (median) | vs bare Flask |",
-        "|---|---:|---:|",
-        f"| bare Flask | {bare:,.0f} | |",
-        f"| flask_https_guard | {guarded:,.0f} | {(guarded - bare) / bare:+.1%} |",
-    ]
-    setup = (
-        f"gunicorn, {workers} sync workers, {tool} with {connections} connections, "
-        f"{rounds} rounds of {seconds:g} s each, alternating"
+    at_the_floor(
+        f"secure path, global mode, {ROUTES:,} routes and {SKIPS:,} skips",
+        Case("scaled", "global", "https", ROUTES, SKIPS),
     )
-    return lines, setup
-
-
-# --- instruction counts: a deterministic second opinion -------------------------------
-
-INSTRUCTION_CASES = [
-    # (row label, contender, scheme, path, routes, skips, global_mode)
-    ("secure request", "bare Flask", "https", "/", 10, 0, True),
-    ("secure request", "flask_https_guard", "https", "/", 10, 0, True),
-    ("secure request", "Flask-SSLify 0.1.5", "https", "/", 10, 0, True),
-    ("secure request", "Flask-Talisman 1.1 (force_https + HSTS)", "https", "/", 10, 0, True),
-    ("insecure GET: 200 for bare Flask, else redirect", "bare Flask", "http", "/", 10, 0, True),
-    (
-        "insecure GET: 200 for bare Flask, else redirect",
-        "flask_https_guard",
-        "http",
-        "/",
-        10,
-        0,
-        True,
-    ),
-    (
-        "insecure GET: 200 for bare Flask, else redirect",
-        "Flask-SSLify 0.1.5",
-        "http",
-        "/",
-        10,
-        0,
-        True,
-    ),
-    ("insecure GET, exempt view", "bare Flask", "http", "/health", 10, 0, True),
-    ("insecure GET, exempt view", "flask_https_guard", "http", "/health", 10, 0, True),
-    ("insecure GET, per-view mode", "flask_https_guard", "http", "/", 10, 0, False),
-    ("1000 skips, secure request", "flask_https_guard", "https", "/", 10, 1000, True),
-    ("1000 skips, redirect", "flask_https_guard", "http", "/", 10, 1000, True),
-]
-
-
-def run_child(
-    contender: str, scheme: str, path: str, routes: int, skips: int, global_mode: bool, count: int
-) -> None:
-    """Child process for the instruction counts: build one app, send ``count`` requests."""
-    app = make_app(contender, routes=routes, skips=skips, global_mode=global_mode)
-    environ = environ_for(scheme, path)
-    time_batch(app, environ, 200)  # warm up
-    # Whether a full garbage collection lands inside the measured requests
-    # would otherwise depend on the app's size: move what exists out of its reach.
-    gc.collect()
-    gc.freeze()
-    if count:
-        time_batch(app, environ, count)
-
-
-def instructions_per_request(case: tuple, count: int) -> float:
-    """valgrind's instruction count for ``count`` requests, minus the same run with none."""
-    _, contender, scheme, path, routes, skips, global_mode = case
-    totals = []
-    for requests in (0, count):
-        result = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--callgrind-out-file=/dev/null",
-                sys.executable,
-                __file__,
-                "--child",
-                contender,
-                scheme,
-                path,
-                str(routes),
-                str(skips),
-                str(global_mode),
-                str(requests),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=True,
-            # Same hash seed in both runs: building the app then costs the
-            # same instructions, and the difference is the requests alone.
-            env={**os.environ, "PYTHONHASHSEED": "0"},
+    no_slower_than_bare(
+        f"redirect, global mode, {ROUTES:,} routes and {SKIPS:,} skips",
+        Case("scaled", "global", "http", ROUTES, SKIPS),
+    )
+    clean = bench(Case("marks", "bare", "https"))
+    marked = bench(Case("marks", "bare", "https", marks_elsewhere=True))
+    percent = over(marked, clean)
+    found.append(
+        Target(
+            abs(percent) <= 1.0,
+            f"unguarded app in a process with marked views: {percent:+.1f}% against the"
+            " same app in a clean process (target: within 1.0 point either way)",
         )
-        totals.append(int(re.search(r"Collected : (\d+)", result.stderr).group(1)))
-    return (totals[1] - totals[0]) / count
+    )
+    return found
 
 
-def instruction_table(count: int) -> list[str]:
-    counts = {case: instructions_per_request(case, count) for case in INSTRUCTION_CASES}
-    bare_for = {}
-    for case, value in counts.items():
-        if case[1] == "bare Flask":
-            bare_for[case[0]] = value
-    bare_for["insecure GET, per-view mode"] = bare_for[
-        "insecure GET: 200 for bare Flask, else redirect"
-    ]
-    bare_for["1000 skips, secure request"] = bare_for["secure request"]
-    bare_for["1000 skips, redirect"] = bare_for["insecure GET: 200 for bare Flask, else redirect"]
-    lines = [
-        "| path | contender | instructions per request | vs bare Flask |",
-        "|---|---|---:|---:|",
-    ]
-    for case, value in counts.items():
-        label, contender = case[0], case[1]
-        bare = bare_for[label]
-        versus = (
-            ""
-            if contender == "bare Flask"
-            else f"{(value - bare) / bare:+.1%} ({value / bare:.3f}x)"
-        )
-        lines.append(f"| {label} | {contender} | {value:,.0f} | {versus} |")
-    return lines
+def noise_note(results: dict[str, pyperf.Benchmark]) -> str:
+    once = results[Case("secure", "bare", "https").name]
+    again = results[Case("marks", "bare", "https").name]
+    return (
+        f"The same bare Flask app was measured in two benchmarks of this run:"
+        f" {median_us(once):.2f} µs and {median_us(again):.2f} µs"
+        f" ({over(again, once):+.1f}%). Differences of that size are this machine's noise,"
+        " not the code's."
+    )
 
 
-# --- report -------------------------------------------------------------------------
+def library_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", "flask_https_guard")
+    return commit + (" with uncommitted changes in flask_https_guard/" if changed else "")
 
 
 def machine() -> str:
@@ -537,112 +435,236 @@ def machine() -> str:
         pass
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-        f"Flask {_version('flask')}, Werkzeug {_version('werkzeug')}"
+        f"Flask {version('flask')}, Werkzeug {version('werkzeug')}, pyperf {version('pyperf')}"
     )
 
 
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
-
-
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny counts: checks the script works")
-    parser.add_argument("--rounds", type=int, help="rounds per measurement")
-    parser.add_argument("--batch", type=int, help="requests per contender per round")
-    parser.add_argument("--no-server", action="store_true", help="skip the gunicorn part")
-    parser.add_argument(
-        "--output", type=Path, default=ROOT / "BENCHMARKS.md", help="Markdown file to write"
-    )
-    parser.add_argument(
-        "--instructions",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="count instructions with valgrind (default: on, except with --quick)",
-    )
-    parser.add_argument("--child", nargs=7, help=argparse.SUPPRESS)
-    arguments = parser.parse_args(argv)
-    if arguments.child:
-        contender, scheme, path, routes, skips, global_mode, count = arguments.child
-        run_child(
-            contender, scheme, path, int(routes), int(skips), global_mode == "True", int(count)
-        )
-        return 0
-    rounds = arguments.rounds or (2 if arguments.quick else 25)
-    batch = arguments.batch or (20 if arguments.quick else 2000)
-    route_counts, skip_counts = (
-        ([10, 100], [1, 10]) if arguments.quick else ([10, 1000, 5000], [1, 100, 1000])
+def settings(runner: pyperf.Runner, results: dict[str, pyperf.Benchmark]) -> str:
+    args = runner.args
+    loops = f"{args.loops} loops per value" if args.loops else "loops calibrated per case"
+    executables = {bench.get_metadata().get("python_executable", "?") for bench in results.values()}
+    return (
+        f"pyperf: worker processes per case: {args.processes}; values per process:"
+        f" {args.values}, after {args.warmups} warmup(s); {loops} (min {args.min_time:g} s"
+        f" per value); workers ran {', '.join(sorted(executables))}."
     )
 
-    started = time.perf_counter()
-    sections = [
+
+def report(
+    runner: pyperf.Runner,
+    results: dict[str, pyperf.Benchmark],
+    command: str,
+    server_lines: list[str],
+    seconds: float,
+) -> str:
+    cases = all_cases()
+    answered = answers(cases)
+    lines = [
         "# Benchmarks",
         "",
+        f"Command: `{command}`",
+        "",
         f"Machine: {machine()}.",
+        f"Library measured: commit {library_commit()}.",
+        settings(runner, results),
         "",
-        f"Command: `.venv/bin/python benchmarks/overhead.py{' --quick' if arguments.quick else ''}`"
-        f" ({rounds} rounds of {batch} requests per contender and path, medians).",
+        'Time per request for a one-line view returning "ok", called as',
+        "`app(environ, start_response)` with a prebuilt environ. *vs bare Flask* divides the",
+        "median by bare Flask's median on the same path (for redirects: bare Flask's own http",
+        "200); *vs the floor* is the percent over bare minus the floor's percent over bare, in",
+        "points. The targets use medians; the minimum is shown as a second view on a loaded",
+        "machine. *stability* lists pyperf's warnings for the case.",
         "",
-        "## Per request",
+        "## Targets (issue 11, point 5)",
         "",
-        *per_request_table(measure(per_request_cases(), rounds, batch)),
+        *[f"- {target.line()}" for target in targets(results, answered)],
         "",
-        "A redirect's ratio compares it with bare Flask's 200 answer to the same URL.",
-        "",
-        "## Scaling with routes and skips",
-        "",
-        *scaling_table(route_counts, skip_counts, rounds, batch // 2),
-        "",
-    ]
-    sections += [
-        "## The @require_https fallback",
-        "",
-        "Once any view uses `@require_https`, a `request_started` receiver makes marked views",
-        "redirect even on an app without HTTPSGuard. Flask dispatches that signal on every",
-        "request of every app in the process. The tables above are measured without it.",
-        "",
-        *fallback_receiver_table(rounds, batch // 2),
+        noise_note(results),
         "",
     ]
-    count_instructions = (
-        arguments.instructions if arguments.instructions is not None else not arguments.quick
+    for section, title in SECTIONS.items():
+        lines += [f"## {title}", "", *section_table(section, cases, results, answered), ""]
+    lines += server_lines
+    lines.append(f"Run took {seconds / 60:.1f} min.")
+    return "\n".join(lines) + "\n"
+
+
+# --- whole server: gunicorn behind wrk ------------------------------------------------
+
+SERVED = ("bare", "floor", "global")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_gunicorn(contender: str, port: int, workers: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(HERE),
+            "--pythonpath",
+            str(ROOT),
+            f"apps:build_app({contender!r})",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
-    if count_instructions and shutil.which("valgrind"):
-        sections += [
-            "## Instruction counts",
-            "",
-            "Wall-clock medians on a shared machine move by several percent from run to run.",
-            "valgrind's callgrind counts the instructions a request executes, which does not",
-            "depend on the machine's load: the same code gives the same count. Each case is a",
-            "child process sending 300 requests, minus the same process sending none",
-            "(hash seed fixed, so building the app costs the same in both). Only small apps",
-            "are counted: with 1,000 routes the count moved by tens of thousands of",
-            "instructions with the heap layout alone (the Python-level work per request,",
-            "25 more calls than bare Flask, did not change); the wall-clock table covers",
-            "route counts.",
-            "",
-            *instruction_table(300),
-            "",
-        ]
-    if not arguments.no_server:
-        lines, setup = server_table(
-            rounds=1 if arguments.quick else 6, seconds=1 if arguments.quick else 5
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    stop(process)
+    raise SystemExit(f"gunicorn ({contender}) did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def check_server(contender: str, port: int) -> None:
+    # gunicorn trusts X-Forwarded-Proto from 127.0.0.1 (its default) and
+    # sets the WSGI scheme: every request takes the secure path.
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        hsts = response.headers.get("Strict-Transport-Security") is not None
+        if response.status != 200 or hsts == (contender in NOT_GUARDING):
+            raise SystemExit(f"gunicorn ({contender}): {response.status}, HSTS {hsts}")
+
+
+def wrk_requests_per_second(port: int, seconds: int, connections: int) -> float:
+    output = subprocess.run(
+        [
+            "wrk",
+            "--threads",
+            "2",
+            "--connections",
+            str(connections),
+            "--duration",
+            f"{seconds}s",
+            "--header",
+            "X-Forwarded-Proto: https",
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    if "Non-2xx or 3xx responses" in output:
+        raise SystemExit(f"wrk saw errors:\n{output}")
+    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if found is None:
+        raise SystemExit(f"no rate in wrk's output:\n{output}")
+    return float(found.group(1))
+
+
+def server_section(rounds: int, seconds: int, workers: int = 2, connections: int = 16) -> list[str]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("--server needs wrk (apt-get install wrk)")
+    ports = {contender: free_port() for contender in SERVED}
+    servers = {}
+    samples: dict[str, list[float]] = {contender: [] for contender in SERVED}
+    try:
+        for contender, port in ports.items():
+            servers[contender] = start_gunicorn(contender, port, workers)
+            check_server(contender, port)
+        for round_number in range(rounds):
+            shift = round_number % len(SERVED)
+            for contender in SERVED[shift:] + SERVED[:shift]:
+                samples[contender].append(
+                    wrk_requests_per_second(ports[contender], seconds, connections)
+                )
+    finally:
+        for process in servers.values():
+            stop(process)
+    bare = sorted(samples["bare"])[len(samples["bare"]) // 2]
+    lines = [
+        "## Whole server: gunicorn + wrk",
+        "",
+        f"gunicorn, {workers} sync workers; wrk, 2 threads, {connections} connections,"
+        f" {rounds} round(s) of {seconds} s per server in rotating order, on the same 2 cores;"
+        " every request takes the secure path. Medians of the rounds.",
+        "",
+        "| server | requests per second | vs bare Flask |",
+        "|---|---:|---:|",
+    ]
+    for contender in SERVED:
+        rate = sorted(samples[contender])[len(samples[contender]) // 2]
+        versus = "" if contender == "bare" else f"{(rate - bare) / bare:+.1%}"
+        lines.append(f"| {CONTENDERS[contender]} | {rate:,.0f} | {versus} |")
+    return [*lines, ""]
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def main() -> int:
+    own = argparse.ArgumentParser(add_help=False)
+    own.add_argument("--quick", action="store_true")
+    own.add_argument("--output", type=Path)
+    own.add_argument("--json", type=Path)
+    own.add_argument("--server", action="store_true")
+    options, pyperf_args = own.parse_known_args()
+    if options.quick:
+        pyperf_args = QUICK_PYPERF_ARGS + pyperf_args
+    output = options.output
+    if options.quick and output is not None and output.resolve() == COMMITTED_REPORT:
+        raise SystemExit("--quick never writes the committed BENCHMARKS.md; pick another --output")
+
+    runner = pyperf.Runner(program_args=(str(Path(__file__).resolve()),))
+    runner.argparser.description = (
+        "Own options: --quick (rough run into a temp file), --output PATH (Markdown report),"
+        " --json PATH (pyperf results), --server (add gunicorn + wrk). pyperf's follow."
+    )
+    runner.parse_args(pyperf_args)
+    started = time.perf_counter()
+    results = {}
+    for case in all_cases():
+        results[case.name] = runner.bench_time_func(case.name, time_requests, case)
+    if runner.args.worker:
+        return 0
+
+    server_lines = []
+    if options.server:
+        server_lines = (
+            server_section(rounds=1, seconds=1) if options.quick else server_section(3, 5)
         )
-        sections += [
-            "## Whole server",
-            "",
-            f"Setup: {setup}; every request takes the secure path (200 + HSTS).",
-            "",
-            *lines,
-            "",
-        ]
-    sections.append(f"Run took {time.perf_counter() - started:.0f} s.")
-    report = "\n".join(sections) + "\n"
-    print(report)
-    arguments.output.write_text(report)
-    print(f"written to {arguments.output}")
+    command = shlex.join([".venv/bin/python", "benchmarks/overhead.py", *sys.argv[1:]])
+    text = report(runner, results, command, server_lines, time.perf_counter() - started)
+    print()
+    print(text)
+    if options.json is not None:
+        pyperf.BenchmarkSuite(list(results.values())).dump(str(options.json), replace=True)
+    if output is None:
+        if options.quick:
+            handle, name = tempfile.mkstemp(prefix="BENCHMARKS-quick-", suffix=".md")
+            os.close(handle)
+            output = Path(name)
+        else:
+            output = COMMITTED_REPORT
+    output.write_text(text)
+    print(f"written to {output}")
     return 0
 
 
