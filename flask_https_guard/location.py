@@ -84,6 +84,10 @@ class RedirectTarget:
         )
         self._accepted: dict[tuple[str, tuple[str, ...]], str] = {}
 
+    def remembered_hosts(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The (Host header, TRUSTED_HOSTS) pairs accepted and remembered so far."""
+        return list(self._accepted)
+
     def url(self, environ: WSGIEnvironment, trusted_hosts: TrustedHosts) -> str:
         """The https URL for the request in ``environ``."""
         return f"https://{self.authority(environ, trusted_hosts)}{request_target(environ)}"

@@ -72,8 +72,10 @@ def test_host_outside_trusted_hosts_gets_400():
     [
         pytest.param({"X-Forwarded-Proto": ""}, 1, False, id="xfp-empty"),
         pytest.param({"X-Forwarded-Proto": '"https"'}, 1, True, id="xfp-quoted"),
-        pytest.param({"X-Forwarded-Proto": "HTTPS"}, 1, True, id="xfp-upper-case"),
-        pytest.param({"X-Forwarded-Proto": "hTtPs"}, 1, True, id="xfp-mixed-case"),
+        # As Werkzeug's ProxyFix and request.is_secure: the scheme is taken
+        # as written, so "HTTPS" is not https for the app either.
+        pytest.param({"X-Forwarded-Proto": "HTTPS"}, 1, False, id="xfp-upper-case"),
+        pytest.param({"X-Forwarded-Proto": "hTtPs"}, 1, False, id="xfp-mixed-case"),
         pytest.param({"X-Forwarded-Proto": "https;garbage"}, 1, False, id="xfp-garbage"),
         pytest.param({"X-Forwarded-Proto": "ftp"}, 1, False, id="xfp-other-scheme"),
         pytest.param(
@@ -95,16 +97,19 @@ def test_host_outside_trusted_hosts_gets_400():
             {"Forwarded": "proto=http, " * 300 + "proto=https"}, 1, True, id="fwd-hundreds"
         ),
         pytest.param({"Forwarded": "proto=https"}, 3, False, id="fwd-fewer-than-trusted"),
+        # With Forwarded trusted, X-Forwarded-Proto is not read: one source.
         pytest.param(
             {"Forwarded": "proto=https", "X-Forwarded-Proto": "http"},
             1,
-            False,
-            id="headers-disagree",
+            True,
+            id="forwarded-is-the-one-source",
         ),
     ],
 )
 def test_proxy_header_rows(headers, trusted_proxies, secure):
-    app = hostile_app(trusted_proxies=trusted_proxies)
+    # Forwarded is read only where the user opts in.
+    opt_in = {"trusted_proxy_headers": ["forwarded"]} if "Forwarded" in headers else {}
+    app = hostile_app(trusted_proxies=trusted_proxies, **opt_in)
     response = app.test_client().get("/page", headers=headers)
     if secure:
         assert response.status_code == 200
@@ -323,3 +328,64 @@ def test_http10_without_host_goes_to_the_servers_own_address(gunicorn_port):
     answer = send_raw(gunicorn_port, b"GET /x HTTP/1.0\r\n\r\n")
     assert answer.status == 302
     assert answer.location == f"https://{LOOPBACK}:{gunicorn_port}/x"
+
+
+# --- Findings of the security review (each tries the attack) -----------------
+
+
+def test_a_256_kib_path_with_skips_is_answered_like_a_short_one():
+    app = hostile_app(skips=["health", "status/live"])
+    long_path = "/" + "a/" * (128 * 1024)
+    response = app.test_client().get(long_path)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://localhost" + long_path
+    assert app.test_client().get("/health/" + "x/" * 100_000).status_code != 302
+
+
+def test_a_script_name_without_a_leading_slash_cannot_move_the_redirect_to_another_host():
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app = hostile_app(trusted_hosts=["app.example"], trusted_proxies=1)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)
+    response = app.test_client().get(
+        "/page",
+        headers={"Host": "app.example", "X-Forwarded-Prefix": "@evil.example"},
+    )
+    location = response.headers["Location"]
+    assert location.startswith("https://app.example/"), location
+
+
+@pytest.mark.parametrize("prefix", ["@evil.example", "evil.example", ":443@evil.example", ""])
+def test_every_location_starts_with_the_chosen_authority(prefix):
+    app = hostile_app(redirect_host="app.example")
+    response = call_wsgi(app, "/page", SCRIPT_NAME=prefix, HTTP_HOST="app.example")
+    assert response.headers["Location"].startswith("https://app.example/")
+
+
+def test_huge_host_headers_are_refused_and_never_remembered():
+    app = hostile_app()
+    target = app.extensions["https_guard"].redirect_target
+    for number in range(50):
+        response = call_wsgi(app, "/page", HTTP_HOST=f"{number}" + "a" * 70_000)
+        assert response.status_code == 400
+    assert call_wsgi(app, "/page", HTTP_HOST="app.example").status_code == 302
+    remembered = [host for host, _ in target.remembered_hosts()]
+    assert remembered == ["app.example"]
+
+
+def test_a_string_trusted_hosts_is_one_entry_not_its_characters():
+    app = hostile_app()
+    app.config["TRUSTED_HOSTS"] = ".example.com"  # as from FLASK_TRUSTED_HOSTS
+    ok = call_wsgi(app, "/page", HTTP_HOST="app.example.com")
+    assert ok.headers["Location"] == "https://app.example.com/page"
+    for forged in ("evil.", "e", "x.evil"):
+        assert call_wsgi(app, "/page", HTTP_HOST=forged).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [("[2001:db8::1]", 302), ("[2001:DB8:0::1]", 302), ("[2001:db8::bad]", 400), ("[2001:db8::]", 400)],
+)
+def test_ipv6_trusted_hosts_match_the_exact_address(host, status):
+    app = hostile_app(trusted_hosts=["[2001:db8::1]"])
+    assert call_wsgi(app, "/page", HTTP_HOST=host).status_code == status

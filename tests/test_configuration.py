@@ -184,3 +184,43 @@ class TestRejectInsecureWrites:
         app = fresh_app()
         HTTPSGuard(app, reject_insecure_writes=True)
         assert app.test_client().post("/", base_url=HTTPS).status_code == 200
+
+
+def test_two_guards_with_different_options_in_one_process():
+    permanent, temporary = fresh_app(), fresh_app()
+    HTTPSGuard(permanent, permanent=True, hsts_max_age=60)
+    HTTPSGuard(temporary, skips=["health"], hsts=False)
+    assert permanent.test_client().get("/").status_code == 301
+    assert temporary.test_client().get("/").status_code == 302
+    assert permanent.test_client().get("/", base_url=HTTPS).headers[
+        "Strict-Transport-Security"
+    ] == "max-age=60"
+    assert "Strict-Transport-Security" not in temporary.test_client().get(
+        "/", base_url=HTTPS
+    ).headers
+
+
+def test_an_unguarded_app_is_untouched_by_marks_and_guards_elsewhere():
+    from flask_https_guard import require_https
+
+    elsewhere = fresh_app()
+    elsewhere.get("/marked", endpoint="marked")(require_https(lambda: "marked"))
+    HTTPSGuard(elsewhere)
+    elsewhere.test_client().get("/marked")
+
+    plain = fresh_app(HTTPS_GUARD_TRUSTED_PROXIES="not a number")
+    response = plain.test_client().get("/")
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" not in plain.test_client().get("/", base_url=HTTPS).headers
+    assert "https_guard" not in plain.extensions
+    assert plain.before_request_funcs == {}
+
+
+def test_the_state_is_built_at_init_app_and_its_options_cannot_change():
+    import dataclasses
+
+    app = fresh_app()
+    HTTPSGuard(app, permanent=True)
+    options = app.extensions["https_guard"].options
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.permanent = False

@@ -54,3 +54,21 @@ def test_secure_cookies_false_leaves_cookies_alone():
     assert app.config["SESSION_COOKIE_SECURE"] is False
     response = app.test_client().get("/login", base_url=HTTPS)
     assert "Secure" not in set_cookies(response)["plain"]
+
+
+def test_session_cookie_secure_is_left_alone_when_the_guard_does_not_act():
+    # A session over http on a LAN or *.test name must keep working while
+    # the guard is off: disabled, or following debug mode.
+    disabled = cookie_app(enabled=False)
+    assert disabled.config["SESSION_COOKIE_SECURE"] is False
+    debug_app = Flask(__name__)
+    debug_app.debug = True
+    HTTPSGuard(debug_app)
+    assert debug_app.config["SESSION_COOKIE_SECURE"] is False
+    assert cookie_app().config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_a_session_survives_over_plain_http_with_the_guard_disabled():
+    client = cookie_app(enabled=False).test_client()
+    response = client.get("/login")
+    assert "Secure" not in response.headers["Set-Cookie"]

@@ -110,3 +110,24 @@ def test_hsts_runs_after_the_apps_other_after_request_handlers():
     response = app.test_client().get("/", base_url=HTTPS)
     assert response.get_data(as_text=True) == "replaced"
     assert response.headers[HSTS] == "max-age=31536000"
+
+
+def test_a_500_raised_by_another_after_request_handler_gets_hsts():
+    app = Flask(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    HTTPSGuard(app)
+
+    @app.after_request
+    def broken(response):
+        raise RuntimeError("after_request failed")
+
+    app.get("/")(lambda: "ok")
+    response = app.test_client().get("/", base_url=HTTPS)
+    assert response.status_code == 500
+    assert response.headers[HSTS] == "max-age=31536000"
+
+
+def test_an_unrouted_secure_request_gets_hsts_on_its_404():
+    response = build_app().test_client().get("/nowhere", base_url=HTTPS)
+    assert response.status_code == 404
+    assert response.headers[HSTS] == "max-age=31536000"

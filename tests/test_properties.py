@@ -244,7 +244,9 @@ def test_client_entries_left_of_the_trusted_ones_change_nothing(
             st.sampled_from(["http", "https"]), min_size=trusted_proxies, max_size=trusted_proxies
         )
     )
-    app = guarded_app(trusted_proxies=trusted_proxies)
+    # Forwarded is read only when asked for; then it is the one source.
+    opt_in = {} if headers == "x-forwarded-proto" else {"trusted_proxy_headers": ["forwarded"]}
+    app = guarded_app(trusted_proxies=trusted_proxies, **opt_in)
 
     def answer(prefix):
         extra = {}
