@@ -16,13 +16,13 @@ Exit status: 0 when no finding reaches ``--fail-level`` (``warning`` by
 default), 1 when one does, 2 for a bad command line (not a URL, a bad
 ``--resolve`` entry or CA file).
 
->>> report = probe("http://example.com/", resolve=["example.com:*:192.0.2.1"])
->>> report.failed("warning")  # doctest: +SKIP
+From Python, :func:`probe` returns a :class:`ProbeReport`.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime
 import http.client
 import ipaddress
@@ -275,8 +275,13 @@ class Hop:
         """Where the Location header points, resolved against this hop's URL."""
         if not self.is_redirect or not self.location:
             return None
+        location = self.location.strip()
+        # http.client decodes headers as latin-1; servers that send raw
+        # non-ASCII in Location mostly mean UTF-8.
+        with contextlib.suppress(UnicodeError):
+            location = location.encode("latin-1").decode("utf-8")
         try:
-            return parse_url(urljoin(self.url, self.location.strip()))
+            return parse_url(urljoin(self.url, location))
         except ProbeUsageError:
             return None
 
@@ -333,7 +338,7 @@ def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, dead
     """
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        return _failed(target, None, TIMEOUT, "not requested: the probe ran out of time")
+        return _failed(target, None, TIMEOUT, "not requested: --total-timeout ran out first")
     timeout = min(settings.timeout, remaining)
     connection = _Connection(
         target, settings.address_for(target), timeout, context if target.is_secure else None

@@ -76,6 +76,11 @@ def guarded_app(https_port: int, **options: Any) -> Flask:
         response.headers["Content-Security-Policy"] = "upgrade-insecure-requests"
         return response
 
+    @app.get("/based")
+    def based() -> str:
+        # Relative URLs resolve against <base>, here a plain-HTTP host.
+        return '<base href="http://static.test/assets/"><img src="logo.png"><a href="x">x</a>'
+
     HTTPSGuard(app, redirect_port=https_port, **options)
     return app
 
@@ -449,6 +454,16 @@ def test_mixed_content_upgraded_by_csp_is_information(sites: Sites) -> None:
     assert status == 0
     assert report["mixed_content"]["upgrade_insecure_requests"] is True
     assert levels(report) == {"HP053": "info"}
+
+
+def test_relative_urls_resolve_against_a_plain_http_base(sites: Sites) -> None:
+    status, report = run_json(sites.args(sites.http("app.test", "/based")))
+
+    assert status == 1
+    assert [item["url"] for item in report["mixed_content"]["items"]] == [
+        "http://static.test/assets/logo.png"
+    ]
+    assert levels(report) == {"HP051": "warning"}
 
 
 # --- Certificates -----------------------------------------------------------------
