@@ -1,0 +1,100 @@
+"""The ``probe`` command: ``flask https-guard probe`` and ``python -m flask_https_guard.probe``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Optional
+
+import click
+
+from .findings import LEVELS
+from .hops import DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ProbeUsageError
+from .report import WIDTH, format_report, probe
+
+
+@click.command("probe")
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--fail-level",
+    type=click.Choice(LEVELS),
+    default="warning",
+    show_default=True,
+    help="Exit with status 1 when a finding reaches this level.",
+)
+@click.option(
+    "--cafile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Trust only the CA certificates in this PEM file (a private CA) instead of the system's.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds each connect and each read may wait.",
+)
+@click.option(
+    "--total-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TOTAL_TIMEOUT,
+    show_default=True,
+    help="Seconds for the whole probe; no request starts after that.",
+)
+@click.option(
+    "--max-redirects",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_REDIRECTS,
+    show_default=True,
+    help="Redirects to follow before giving up.",
+)
+@click.option(
+    "--resolve",
+    "resolve",
+    multiple=True,
+    metavar="HOST:PORT:ADDRESS",
+    help="Connect to ADDRESS for HOST:PORT (PORT may be *) but keep HOST for the Host"
+    " header, SNI and the certificate check, as curl does. Repeatable.",
+)
+def probe_command(
+    url: str,
+    as_json: bool,
+    fail_level: str,
+    cafile: Optional[str],
+    timeout: float,
+    total_timeout: float,
+    max_redirects: int,
+    resolve: tuple[str, ...],
+) -> None:
+    """Check a deployed site from the outside: redirect, HSTS, preload, TLS, mixed content.
+
+    Requests URL (a bare host name means http://HOST/) and follows each
+    redirect itself, reporting every hop; then reports findings with stable
+    IDs (HP001...). It needs no app, so it runs anywhere Flask is installed:
+
+    \b
+        flask https-guard probe http://example.com/
+        python -m flask_https_guard.probe http://example.com/ --json
+
+    Exit status: 0 when no finding reaches --fail-level, 1 when one does,
+    2 for a bad command line.
+    """
+    try:
+        report = probe(
+            url,
+            timeout=timeout,
+            total_timeout=total_timeout,
+            max_redirects=max_redirects,
+            cafile=cafile,
+            resolve=resolve,
+        )
+    except ProbeUsageError as error:
+        raise click.BadParameter(error.message, param_hint=error.option) from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(fail_level), indent=2))
+    else:
+        width = min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns)
+        click.echo("\n".join(format_report(report, fail_level, width)))
+    if report.failed(fail_level):
+        raise SystemExit(1)

@@ -1,0 +1,445 @@
+"""One request at a time: URLs, connections, hops and the redirect chain.
+
+Nothing here follows redirects on its own: :func:`follow` reads each
+Location and decides, so that every hop is seen and a loop is caught the
+moment a URL comes back. Network and TLS failures end up on the hop as an
+error (its ``error_kind`` says which), never as an exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import http.client
+import ipaddress
+import re
+import socket
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Optional
+from urllib.parse import quote, urljoin, urlsplit
+
+#: Only this much of an HTML page is read and scanned for mixed content.
+MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_TOTAL_TIMEOUT = 60.0
+DEFAULT_MAX_REDIRECTS = 10
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*", re.ASCII)
+# Everything RFC 3986 allows in a path and query, '%' included so that
+# existing escapes survive; anything else (spaces, non-ASCII) is escaped.
+_SAFE_IN_TARGET = "!#$%&'()*+,/:;=?@[]~"
+_USER_AGENT = "flask-https-guard-probe"
+
+# How a hop failed; each kind is reported under its own finding ID.
+CONNECT, TIMEOUT, RESPONSE, TLS = "connect", "timeout", "response", "tls"
+CERTIFICATE_HOST, CERTIFICATE_EXPIRED, CERTIFICATE_UNTRUSTED = (
+    "certificate-host",
+    "certificate-expired",
+    "certificate-untrusted",
+)
+# OpenSSL's X509_V_ERR_* codes, as found in SSLCertVerificationError.verify_code.
+_EXPIRY_CODES = frozenset({9, 10})  # not yet valid, expired
+_NAME_CODES = frozenset({62, 64})  # host name mismatch, IP address mismatch
+
+
+class ProbeUsageError(ValueError):
+    """A bad argument: the probe cannot start. ``option`` names the argument."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Target:
+    """An http(s) URL split into what one request needs."""
+
+    scheme: str
+    #: Lower case, IDNA-encoded, without a trailing dot; IPv6 without brackets.
+    host: str
+    port: int
+    #: The request target: path and query, escaped.
+    path: str
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def authority(self) -> str:
+        """``host[:port]`` as in a URL and a Host header; the default port is left out."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == _DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.authority}{self.path}"
+
+
+def parse_url(text: str) -> Target:
+    """Split an http:// or https:// URL; a bare ``host[/path]`` means ``http://host/path``.
+
+    >>> parse_url("Example.COM:8080/a b?x=1").url
+    'http://example.com:8080/a%20b?x=1'
+
+    Raises :class:`ProbeUsageError` for anything else.
+    """
+    text = text.strip()
+    url = text if "://" in text else f"http://{text}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ProbeUsageError("URL", f"{text!r} is not a valid URL ({error})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ProbeUsageError("URL", f"{text!r} is not an http:// or https:// URL")
+    host = _normalize_host(parts.hostname or "")
+    if host is None:
+        raise ProbeUsageError("URL", f"{text!r} has no valid host name")
+    path = quote(parts.path or "/", safe=_SAFE_IN_TARGET)
+    if parts.query:
+        path += "?" + quote(parts.query, safe=_SAFE_IN_TARGET)
+    return Target(scheme, host, port or _DEFAULT_PORTS[scheme], path)
+
+
+def _normalize_host(name: str) -> Optional[str]:
+    name = name.rstrip(".").lower()
+    if ":" in name:
+        try:
+            return str(ipaddress.IPv6Address(name))
+        except ValueError:
+            return None
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return name if _HOST_NAME.fullmatch(name) else None
+
+
+@dataclass(frozen=True)
+class Resolve:
+    """One ``--resolve HOST:PORT:ADDRESS`` entry: connect to ADDRESS for HOST:PORT."""
+
+    host: str
+    #: None matches every port (``HOST:*:ADDRESS``).
+    port: Optional[int]
+    address: str
+
+    def matches(self, target: Target) -> bool:
+        return self.host == target.host and self.port in (None, target.port)
+
+
+def parse_resolve(text: str) -> Resolve:
+    """Read ``HOST:PORT:ADDRESS`` as curl does; PORT may be ``*``, ADDRESS an IPv6 in brackets.
+
+    >>> parse_resolve("app.test:8443:127.0.0.1")
+    Resolve(host='app.test', port=8443, address='127.0.0.1')
+    """
+    host_text, _, rest = text.partition(":")
+    port_text, _, address = rest.partition(":")
+    host = _normalize_host(host_text)
+    if host is None or not port_text or not address:
+        raise ProbeUsageError("--resolve", f"{text!r} is not HOST:PORT:ADDRESS")
+    if address.startswith("[") and address.endswith("]"):
+        address = address[1:-1]
+    try:
+        address = str(ipaddress.ip_address(address))
+    except ValueError:
+        raise ProbeUsageError(
+            "--resolve", f"{text!r}: ADDRESS must be an IP address, got {address!r}"
+        ) from None
+    if port_text == "*":
+        return Resolve(host, None, address)
+    if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ProbeUsageError("--resolve", f"{text!r}: PORT must be 1-65535 or *")
+    return Resolve(host, int(port_text), address)
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """How far and how long the probe may go, and whom it trusts."""
+
+    #: Seconds each connect and each read may wait.
+    timeout: float = DEFAULT_TIMEOUT
+    #: Seconds for the whole probe: no request starts, and no page is read further, after that.
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    #: A PEM bundle trusted instead of the system's CAs.
+    cafile: Optional[str] = None
+    resolve: tuple[Resolve, ...] = ()
+
+    def address_for(self, target: Target) -> Optional[str]:
+        """The ``--resolve`` address for ``target``, or None to look its host up."""
+        return next((entry.address for entry in self.resolve if entry.matches(target)), None)
+
+
+# --- One hop ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The certificate a TLS hop presented; it passed verification."""
+
+    subject: str
+    names: tuple[str, ...]
+    issuer: str
+    #: ISO 8601 date and time, UTC.
+    not_after: str
+    days_left: int
+
+    @classmethod
+    def from_peer(cls, peer: dict[str, Any], now: float) -> Certificate:
+        """Read the dict of ``SSLSocket.getpeercert()``."""
+        expires = ssl.cert_time_to_seconds(peer["notAfter"])
+        return cls(
+            subject=_name_field(peer.get("subject", ()), "commonName"),
+            names=tuple(value for kind, value in peer.get("subjectAltName", ()) if kind == "DNS"),
+            issuer=_name_field(peer.get("issuer", ()), "organizationName")
+            or _name_field(peer.get("issuer", ()), "commonName"),
+            not_after=datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).isoformat(),
+            days_left=int((expires - now) // 86400),
+        )
+
+
+def _name_field(name: Sequence[Sequence[tuple[str, str]]], key: str) -> str:
+    return next((value for rdn in name for k, value in rdn if k == key), "")
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One request of the chain and what came back (or why nothing did)."""
+
+    url: str
+    #: The IP address connected to.
+    address: Optional[str]
+    status: Optional[int]
+    location: Optional[str]
+    #: The first Strict-Transport-Security header, as sent.
+    hsts: Optional[str]
+    certificate: Optional[Certificate]
+    #: Why there is no response, for the user; None when there is one.
+    error: Optional[str] = None
+    #: CONNECT, TIMEOUT, RESPONSE, TLS or a CERTIFICATE_* kind.
+    error_kind: Optional[str] = None
+    content_type: str = ""
+    #: Every Content-Security-Policy header, joined with commas.
+    content_security_policy: str = ""
+    #: The start of an HTML page served over https; empty otherwise.
+    body: bytes = b""
+
+    @property
+    def target(self) -> Target:
+        return parse_url(self.url)
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in _REDIRECT_STATUSES
+
+    def redirect_target(self) -> Optional[Target]:
+        """Where the Location header points, resolved against this hop's URL."""
+        if not self.is_redirect or not self.location:
+            return None
+        location = self.location.strip()
+        # http.client decodes headers as latin-1; servers that send raw
+        # non-ASCII in Location mostly mean UTF-8.
+        with contextlib.suppress(UnicodeError):
+            location = location.encode("latin-1").decode("utf-8")
+        try:
+            return parse_url(urljoin(self.url, location))
+        except ProbeUsageError:
+            return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "address": self.address,
+            "status": self.status,
+            "location": self.location,
+            "strict_transport_security": self.hsts,
+            "certificate": asdict(self.certificate) if self.certificate else None,
+            "error": self.error,
+        }
+
+
+class _Connection(http.client.HTTPConnection):
+    """HTTP, or HTTPS with ``context``, to ``address`` when one is given.
+
+    The URL's host name is still used for the Host header, SNI and
+    certificate verification, as curl's ``--resolve`` does.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        address: Optional[str],
+        timeout: float,
+        context: Optional[ssl.SSLContext],
+    ) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = address
+        self.context = context
+        self.peer_address: Optional[str] = None
+        self.peer_certificate: Optional[dict[str, Any]] = None
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address or self.host, self.port), self.timeout)
+        self.peer_address = str(sock.getpeername()[0])
+        if self.context is not None:
+            try:
+                sock = self.context.wrap_socket(sock, server_hostname=self.host)
+            except BaseException:
+                sock.close()
+                raise
+            self.peer_certificate = dict(sock.getpeercert() or {})
+        self.sock = sock
+
+
+def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, deadline: float) -> Hop:
+    """Send one GET to ``target``; a network or TLS failure becomes the hop's error.
+
+    The body is read (up to :data:`MAX_BODY_BYTES`, until ``deadline``) only
+    for an HTML page served over https, the one place mixed content matters.
+    """
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return _failed(target, None, TIMEOUT, "not requested: --total-timeout ran out first")
+    timeout = min(settings.timeout, remaining)
+    connection = _Connection(
+        target, settings.address_for(target), timeout, context if target.is_secure else None
+    )
+    headers = {
+        "Host": target.authority,
+        "User-Agent": _USER_AGENT,
+        "Accept": "text/html,*/*;q=0.8",
+        "Connection": "close",
+    }
+    try:
+        connection.request("GET", target.path, headers=headers)
+        response = connection.getresponse()
+        content_type = response.getheader("Content-Type", "") or ""
+        body = b""
+        if (
+            target.is_secure
+            and response.status not in _REDIRECT_STATUSES
+            and _is_html(content_type)
+        ):
+            body = _read_bounded(response, deadline)
+        peer = connection.peer_certificate
+        return Hop(
+            url=target.url,
+            address=connection.peer_address,
+            status=response.status,
+            location=response.getheader("Location"),
+            hsts=response.getheader("Strict-Transport-Security"),
+            certificate=Certificate.from_peer(peer, time.time()) if peer else None,
+            content_type=content_type,
+            content_security_policy=", ".join(
+                response.headers.get_all("Content-Security-Policy") or ()
+            ),
+            body=body,
+        )
+    except ssl.SSLCertVerificationError as error:
+        kind = CERTIFICATE_UNTRUSTED
+        if error.verify_code in _NAME_CODES:
+            kind = CERTIFICATE_HOST
+        elif error.verify_code in _EXPIRY_CODES:
+            kind = CERTIFICATE_EXPIRED
+        message = error.verify_message or str(error)
+        return _failed(target, connection.peer_address, kind, f"certificate rejected: {message}")
+    except ssl.SSLError as error:
+        return _failed(
+            target, connection.peer_address, TLS, f"TLS handshake failed: {error.reason or error}"
+        )
+    except (socket.timeout, TimeoutError):
+        return _failed(target, connection.peer_address, TIMEOUT, f"no answer within {timeout:g} s")
+    except (http.client.HTTPException, ValueError) as error:
+        return _failed(
+            target,
+            connection.peer_address,
+            RESPONSE,
+            f"not a valid HTTP response ({type(error).__name__}: {error})",
+        )
+    except OSError as error:
+        address = settings.address_for(target)
+        where = f" (connecting to {address}, from --resolve)" if address else ""
+        return _failed(target, None, CONNECT, f"{error.strerror or error}{where}")
+    finally:
+        connection.close()
+
+
+def _failed(target: Target, address: Optional[str], kind: str, message: str) -> Hop:
+    return Hop(target.url, address, None, None, None, None, error=message, error_kind=kind)
+
+
+def _is_html(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type in ("text/html", "application/xhtml+xml")
+
+
+def _read_bounded(response: http.client.HTTPResponse, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < MAX_BODY_BYTES and time.monotonic() < deadline:
+        chunk = response.read1(min(64 * 1024, MAX_BODY_BYTES - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+# --- The chain --------------------------------------------------------------
+
+#: Why following stopped before a final response.
+LOOP, TOO_MANY, NO_LOCATION = "loop", "too-many", "no-location"
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Every hop from the first URL, and why following stopped early, if it did."""
+
+    start: Target
+    hops: tuple[Hop, ...]
+    #: LOOP, TOO_MANY, NO_LOCATION or None.
+    stopped: Optional[str] = None
+    #: The URL that was not followed, for LOOP and TOO_MANY.
+    not_followed: Optional[str] = None
+
+
+def follow(start: Target, settings: ProbeSettings, context: ssl.SSLContext) -> Chain:
+    """Request ``start`` and each Location in turn, never the same URL twice."""
+    deadline = time.monotonic() + settings.total_timeout
+    hops: list[Hop] = []
+    seen = {start.url}
+    target = start
+    while True:
+        hop = fetch(target, settings, context, deadline)
+        hops.append(hop)
+        if not hop.is_redirect:
+            return Chain(start, tuple(hops))
+        following = hop.redirect_target()
+        if following is None:
+            return Chain(start, tuple(hops), NO_LOCATION)
+        if following.url in seen:
+            return Chain(start, tuple(hops), LOOP, following.url)
+        if len(hops) > settings.max_redirects:
+            return Chain(start, tuple(hops), TOO_MANY, following.url)
+        seen.add(following.url)
+        target = following
+
+
+def first_https_responses(chain: Chain) -> dict[str, Hop]:
+    """The first https response from each host, in chain order."""
+    first: dict[str, Hop] = {}
+    for hop in chain.hops:
+        target = hop.target
+        if target.is_secure and hop.status is not None:
+            first.setdefault(target.host, hop)
+    return first

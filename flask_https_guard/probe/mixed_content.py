@@ -1,0 +1,146 @@
+"""Mixed content: http:// URLs that an https page makes the browser fetch.
+
+Only what the browser loads while showing the page counts (scripts, style
+sheets, frames, images, media) and where its forms submit; a plain link
+(``<a href>``, ``<link rel=canonical>``) is not mixed content.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import asdict, dataclass
+from html.parser import HTMLParser
+from typing import Any, Optional
+from urllib.parse import urljoin, urlsplit
+
+from .hops import Chain
+
+ACTIVE, PASSIVE, FORM = "active", "passive", "form"
+# Attributes that make the browser fetch something while showing the page.
+# Plain links (<a href>, <link rel=canonical>) are not fetched: not mixed content.
+_FETCHED_ATTRIBUTES: dict[str, tuple[tuple[str, str], ...]] = {
+    "script": (("src", ACTIVE),),
+    "iframe": (("src", ACTIVE),),
+    "frame": (("src", ACTIVE),),
+    "object": (("data", ACTIVE),),
+    "embed": (("src", ACTIVE),),
+    "img": (("src", PASSIVE), ("srcset", PASSIVE)),
+    "source": (("src", PASSIVE), ("srcset", PASSIVE)),
+    "audio": (("src", PASSIVE),),
+    "video": (("src", PASSIVE), ("poster", PASSIVE)),
+    "track": (("src", PASSIVE),),
+    "form": (("action", FORM),),
+    "button": (("formaction", FORM),),
+}
+_ACTIVE_LINK_RELS = frozenset({"stylesheet", "preload", "modulepreload", "manifest"})
+_PASSIVE_LINK_RELS = frozenset({"icon", "apple-touch-icon"})
+
+
+@dataclass(frozen=True)
+class MixedContent:
+    """An http:// URL that an https page makes the browser fetch or submit to."""
+
+    url: str
+    tag: str
+    attribute: str
+    #: ACTIVE (scripts, styles, frames: blocked), PASSIVE (images, media) or FORM.
+    kind: str
+
+
+class _SubresourceParser(HTMLParser):
+    """Collects the URLs a page fetches, resolved against the page or its <base>."""
+
+    def __init__(self, page_url: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base = page_url
+        self.has_base = False
+        self.upgrades_insecure_requests = False
+        self.found: list[MixedContent] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
+        values = {name: value for name, value in attrs if value is not None}
+        if tag == "base" and "href" in values and not self.has_base:
+            self.base, self.has_base = urljoin(self.base, values["href"].strip()), True
+        elif tag == "meta" and values.get("http-equiv", "").lower() == "content-security-policy":
+            self.upgrades_insecure_requests |= upgrades_insecure_requests(values.get("content", ""))
+        for attribute, kind in _fetched_attributes(tag, values):
+            for reference in _references(attribute, values.get(attribute, "")):
+                url = urljoin(self.base, reference)
+                if urlsplit(url).scheme.lower() == "http":
+                    self.found.append(MixedContent(url, tag, attribute, kind))
+
+
+def _fetched_attributes(tag: str, values: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    if tag == "link":
+        rels = set(values.get("rel", "").lower().split())
+        if rels & _ACTIVE_LINK_RELS:
+            return (("href", ACTIVE),)
+        if rels & _PASSIVE_LINK_RELS:
+            return (("href", PASSIVE),)
+        return ()
+    if tag == "input":
+        if values.get("type", "").lower() == "image":
+            return (("formaction", FORM), ("src", PASSIVE))
+        return (("formaction", FORM),)
+    return _FETCHED_ATTRIBUTES.get(tag, ())
+
+
+def _references(attribute: str, value: str) -> list[str]:
+    value = value.strip()
+    if not value:
+        return []
+    if attribute == "srcset":
+        # "a.png 1x, http://cdn/b.png 2x": the URL is each candidate's first word.
+        return [candidate.split()[0] for candidate in value.split(",") if candidate.split()]
+    return [value]
+
+
+def upgrades_insecure_requests(policy: str) -> bool:
+    """Whether a Content-Security-Policy value has ``upgrade-insecure-requests``."""
+    directives = re.split(r"[;,]", policy)
+    return any(
+        directive.split()[:1] == ["upgrade-insecure-requests"]
+        for directive in (d.strip().lower() for d in directives)
+    )
+
+
+@dataclass(frozen=True)
+class MixedContentScan:
+    """The http:// URLs fetched by the final https page, if it is HTML."""
+
+    page: Optional[str]
+    items: tuple[MixedContent, ...]
+    #: The page's CSP makes browsers fetch them over https instead.
+    upgraded: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "upgrade_insecure_requests": self.upgraded,
+            "items": [asdict(item) for item in self.items],
+        }
+
+
+def scan_mixed_content(chain: Chain) -> MixedContentScan:
+    """Parse the final page, when it is HTML served over https."""
+    last = chain.hops[-1]
+    if not last.body:
+        return MixedContentScan(None, (), False)
+    parser = _SubresourceParser(last.url)
+    parser.feed(last.body.decode(_charset(last.content_type), errors="replace"))
+    parser.close()
+    unique = tuple(dict.fromkeys(parser.found))
+    upgraded = parser.upgrades_insecure_requests or upgrades_insecure_requests(
+        last.content_security_policy
+    )
+    return MixedContentScan(last.url, unique, upgraded)
+
+
+def _charset(content_type: str) -> str:
+    match = re.search(r"charset\s*=\s*\"?([\w.:-]+)", content_type, re.IGNORECASE)
+    name = match.group(1) if match else "utf-8"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "utf-8"

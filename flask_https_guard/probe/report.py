@@ -1,0 +1,161 @@
+"""Run a probe and describe what it saw, as data or as lines for a terminal."""
+
+from __future__ import annotations
+
+import ssl
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from .findings import LEVELS, Finding, check, reaches
+from .hops import (
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TOTAL_TIMEOUT,
+    Chain,
+    Hop,
+    ProbeSettings,
+    ProbeUsageError,
+    follow,
+    parse_resolve,
+    parse_url,
+)
+from .hsts import PreloadStatus, preload_status
+from .mixed_content import MixedContentScan, scan_mixed_content
+
+WIDTH = 80
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    """Everything one probe saw and concluded."""
+
+    chain: Chain
+    preload: PreloadStatus
+    mixed_content: MixedContentScan
+    findings: tuple[Finding, ...]
+
+    @property
+    def url(self) -> str:
+        return self.chain.start.url
+
+    @property
+    def hops(self) -> tuple[Hop, ...]:
+        return self.chain.hops
+
+    def failed(self, fail_level: str) -> bool:
+        """Whether a finding reaches ``fail_level`` (one of :data:`LEVELS`)."""
+        return any(reaches(finding.level, fail_level) for finding in self.findings)
+
+    def as_dict(self, fail_level: str) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "fail_level": fail_level,
+            "passed": not self.failed(fail_level),
+            "hops": [hop.as_dict() for hop in self.hops],
+            "preload": self.preload.as_dict(),
+            "mixed_content": self.mixed_content.as_dict(),
+            "findings": [finding.as_dict() for finding in self.findings],
+        }
+
+
+def make_tls_context(cafile: Optional[str] = None) -> ssl.SSLContext:
+    """A verifying client context: the system's CAs, or only those in ``cafile``."""
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ValueError) as error:
+        raise ProbeUsageError(
+            "--cafile", f"cannot read CA certificates from {cafile}: {error}"
+        ) from None
+
+
+def probe(
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
+    max_redirects: int = DEFAULT_MAX_REDIRECTS,
+    cafile: Optional[str] = None,
+    resolve: Sequence[str] = (),
+) -> ProbeReport:
+    """Probe ``url`` hop by hop and check what came back.
+
+    ``resolve`` holds curl-style ``HOST:PORT:ADDRESS`` entries. Network and
+    TLS failures become findings; bad arguments raise :class:`ProbeUsageError`.
+
+    >>> report = probe("http://app.test/", resolve=["app.test:*:127.0.0.1"])  # doctest: +SKIP
+    >>> [finding.id for finding in report.findings]  # doctest: +SKIP
+    ['HP020']
+    """
+    start = parse_url(url)
+    settings = ProbeSettings(
+        timeout=timeout,
+        total_timeout=total_timeout,
+        max_redirects=max_redirects,
+        cafile=cafile,
+        resolve=tuple(parse_resolve(entry) for entry in resolve),
+    )
+    chain = follow(start, settings, make_tls_context(cafile))
+    preload = preload_status(chain)
+    scan = scan_mixed_content(chain)
+    findings = check(chain, preload, scan, max_redirects)
+    return ProbeReport(chain, preload, scan, findings)
+
+
+# --- Human output -----------------------------------------------------------
+
+
+def format_report(report: ProbeReport, fail_level: str, width: int = WIDTH) -> list[str]:
+    """The report as lines for a terminal."""
+    lines = [f"Probe of {report.url}", ""]
+    for number, hop in enumerate(report.hops, start=1):
+        address = f"  [{hop.address}]" if hop.address else ""
+        lines.append(f"{number}. {hop.url}{address}")
+        if hop.error is not None:
+            lines.append(f"   error: {hop.error}")
+            continue
+        status = f"   status {hop.status}"
+        if hop.location is not None:
+            status += f", Location: {hop.location}"
+        lines.append(status)
+        lines.append(f"   Strict-Transport-Security: {hop.hsts or '(none)'}")
+        if hop.certificate is not None:
+            certificate = hop.certificate
+            lines.append(
+                f"   certificate: valid for {hop.target.host}, issued by"
+                f" {certificate.issuer or '(unnamed)'}, expires {certificate.not_after[:10]}"
+                f" ({certificate.days_left} days left)"
+            )
+    if report.chain.not_followed:
+        lines.append(f"   not followed: {report.chain.not_followed}")
+
+    preload = report.preload
+    verdict = "ready" if preload.ready else "not ready"
+    lines += ["", f"HSTS preload list requirements for {preload.host}: {verdict}"]
+    for requirement in preload.requirements:
+        mark = {True: "ok", False: "--", None: "??"}[requirement.met]
+        detail = f": {requirement.detail}" if requirement.detail else ""
+        lines.append(_wrap(f"  [{mark}] {requirement.name}{detail}", width, 7))
+
+    scan = report.mixed_content
+    if scan.page is not None:
+        count = f"{len(scan.items)} http:// URL(s)" if scan.items else "none"
+        lines += ["", f"Mixed content on {scan.page}: {count}"]
+        lines += [
+            f"  {item.kind:<8}<{item.tag} {item.attribute}> {item.url}" for item in scan.items
+        ]
+
+    lines.append("")
+    for finding in report.findings:
+        lines.append(_wrap(f"{finding.id} {finding.level:<7} {finding.message}", width, 14))
+        lines.append(_wrap(f"{'':14}hint: {finding.hint}", width, 14))
+    counts = {level: sum(finding.level == level for finding in report.findings) for level in LEVELS}
+    summary = ", ".join(f"{counts[level]} {level}" for level in reversed(LEVELS))
+    outcome = "FAILED" if report.failed(fail_level) else "passed"
+    lines.append(f"{summary}: {outcome} (--fail-level {fail_level})")
+    return lines
+
+
+def _wrap(text: str, width: int, indent: int) -> str:
+    return textwrap.fill(text, width, subsequent_indent=" " * indent, break_on_hyphens=False)
