@@ -30,6 +30,7 @@ from .report import WIDTH, format_report, probe
 )
 @click.option(
     "--timeout",
+    metavar="SECONDS",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TIMEOUT,
     show_default=True,
@@ -37,6 +38,7 @@ from .report import WIDTH, format_report, probe
 )
 @click.option(
     "--total-timeout",
+    metavar="SECONDS",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TOTAL_TIMEOUT,
     show_default=True,
@@ -44,6 +46,7 @@ from .report import WIDTH, format_report, probe
 )
 @click.option(
     "--max-redirects",
+    metavar="N",
     type=click.IntRange(min=0),
     default=DEFAULT_MAX_REDIRECTS,
     show_default=True,

@@ -56,6 +56,9 @@ class ProbeUsageError(ValueError):
         self.message = message
 
 
+# --- What is probed -----------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Target:
     """An http(s) URL split into what one request needs."""
