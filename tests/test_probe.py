@@ -493,6 +493,14 @@ def test_private_ca_without_cafile_is_untrusted(sites: Sites) -> None:
     assert levels(report)["HP032"] == "error"
 
 
+def test_https_to_a_plain_http_port_is_a_tls_failure(sites: Sites) -> None:
+    status, report = run_json(sites.args(f"https://app.test:{sites.http_port}/"))
+
+    assert status == 1
+    assert levels(report)["HP033"] == "error"
+    assert report["hops"][0]["error"].startswith("TLS handshake failed")
+
+
 def test_certificate_expiring_soon(sites: Sites) -> None:
     status, report = run_json(sites.args(sites.http("soon.test")))
 
