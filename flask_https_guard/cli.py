@@ -1,10 +1,19 @@
 """``flask https-guard``: the route audit and the deploy check.
 
 Registered through the ``flask.commands`` entry point, so after
-``pip install`` it works on any app::
+``pip install`` it works on any app, and by ``HTTPSGuard.init_app`` on the
+app's own ``app.cli``, so ``app.test_cli_runner()`` finds it too::
 
     flask --app myapp https-guard routes [--json]
     flask --app myapp https-guard check [--json] [--fail-level warning]
+
+Tables use the terminal's width (``COLUMNS`` wins, as with every
+``shutil.get_terminal_size`` caller); ``--json`` prints the same data for
+scripts. In an app's own test suite::
+
+    def test_deploy_check(app):
+        result = app.test_cli_runner().invoke(args=["https-guard", "check"])
+        assert result.exit_code == 0, result.output
 """
 
 from __future__ import annotations
@@ -15,13 +24,16 @@ import textwrap
 from collections.abc import Sequence
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
+from flask import Flask
+from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
-from .audit import LEVELS, check_app, installed_guard, reaches, route_policies
+from .audit import LEVELS, check_app, reaches, route_policies
 from .probe import probe_command
 
-_TABLE_WIDTH = 80
+#: The width used when there is no terminal (output to a pipe or a file).
+_FALLBACK_WIDTH = 80
+#: Narrower than this, tables and wrapped findings stop being readable.
+_MIN_WIDTH = 40
 
 
 @click.group("https-guard")
@@ -36,16 +48,11 @@ https_guard.add_command(probe_command)
 @https_guard.command("routes")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @with_appcontext
-def routes_command(as_json: bool) -> None:
+@pass_script_info
+def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
     """List every URL rule and what a plain-HTTP request to it gets."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    guard = installed_guard(app)
-    if guard is None:
-        raise click.ClickException(
-            f"no HTTPSGuard is installed on app {app.name!r}; run"
-            " `flask https-guard check` for details"
-        )
-    policies = route_policies(app, guard)
+    app = _app(script_info)
+    policies = route_policies(app)
     if as_json:
         click.echo(json.dumps([policy.as_dict() for policy in policies], indent=2))
         return
@@ -61,6 +68,12 @@ def routes_command(as_json: bool) -> None:
     ]
     headers = ["Rule", "Endpoint", "Methods", "Plain HTTP gets", "Reason"]
     click.echo("\n".join(format_table(headers, rows, _terminal_width())))
+
+
+def _app(script_info: ScriptInfo) -> Flask:
+    # The app Flask's CLI loaded (and cached) for this command, the one whose
+    # context with_appcontext pushed.
+    return script_info.load_app()
 
 
 def _describe_policy(policy: str, statuses: dict[str, int]) -> str:
@@ -80,9 +93,10 @@ def _describe_policy(policy: str, statuses: dict[str, int]) -> str:
     help="Exit with status 1 when a finding reaches this level.",
 )
 @with_appcontext
-def check_command(as_json: bool, fail_level: str) -> None:
+@pass_script_info
+def check_command(script_info: ScriptInfo, as_json: bool, fail_level: str) -> None:
     """Audit the app's configuration for production."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _app(script_info)
     findings = check_app(app)
     failed = any(reaches(finding.level, fail_level) for finding in findings)
     if as_json:
@@ -114,11 +128,12 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _terminal_width() -> int:
-    return min(_TABLE_WIDTH, shutil.get_terminal_size((_TABLE_WIDTH, 24)).columns)
+    columns = shutil.get_terminal_size((_FALLBACK_WIDTH, 24)).columns
+    return max(_MIN_WIDTH, columns)
 
 
 def format_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = _TABLE_WIDTH
+    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = _FALLBACK_WIDTH
 ) -> list[str]:
     """Aligned columns that fit ``width``: the widest column is cut first."""
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]

@@ -51,8 +51,9 @@ def shop_app(guard_options=None, **config) -> Flask:
     return app
 
 
-def run(app, *args):
-    return app.test_cli_runner().invoke(https_guard, list(args))
+def run(app, *args, env=None):
+    """Invoke the group directly: works on apps without a guard too."""
+    return app.test_cli_runner().invoke(https_guard, list(args), env=env)
 
 
 def routes_json(app):
@@ -122,10 +123,13 @@ class TestRoutes:
                 else:
                     assert status == expected, (rule, method)
 
-    def test_table_fits_80_columns_and_is_aligned(self):
+    def long_rule_app(self) -> Flask:
         app = shop_app({})
         app.get("/a/very/long/rule/that/goes/on/<int:and_on>/and/on/forever")(lambda and_on: "x")
-        result = run(app, "routes")
+        return app
+
+    def test_table_fits_the_terminal_and_is_aligned(self):
+        result = run(self.long_rule_app(), "routes", env={"COLUMNS": "80"})
         assert result.exit_code == 0
         lines = result.output.splitlines()
         assert lines[0].split() == [
@@ -142,11 +146,37 @@ class TestRoutes:
         column = lines[0].index("Endpoint")
         assert all(line[column - 2 : column] == "  " for line in lines[1:])
 
-    def test_no_guard_is_a_clear_error(self):
+    def test_a_wide_terminal_gets_the_whole_table(self):
+        rule = "/a/very/long/rule/that/goes/on/<int:and_on>/and/on/forever"
+        narrow = run(self.long_rule_app(), "routes", env={"COLUMNS": "80"}).output
+        wide = run(self.long_rule_app(), "routes", env={"COLUMNS": "200"}).output
+        assert rule not in narrow
+        assert any(line.startswith(rule + " ") for line in wide.splitlines())
+        assert "~" not in wide
+        assert max(map(len, wide.splitlines())) > 80
+
+    def test_a_tiny_terminal_keeps_a_readable_minimum(self):
+        output = run(shop_app({"hsts": False}), "check", env={"COLUMNS": "10"}).output
+        findings_lines = [line for line in output.splitlines() if line.startswith(("HG", " "))]
+        assert max(map(len, findings_lines)) == 40
+
+    def test_check_wraps_to_the_terminal_too(self):
+        app = shop_app({"hsts": False})
+        narrow = run(app, "check", env={"COLUMNS": "60"}).output.splitlines()
+        wide = run(app, "check", env={"COLUMNS": "300"}).output.splitlines()
+        assert max(map(len, narrow)) <= 60
+        assert any(
+            line.startswith("HG003 warning HSTS is off") and len(line) > 100 for line in wide
+        )
+
+    def test_an_app_without_guard_lists_its_routes(self):
         result = run(shop_app(), "routes")
-        assert result.exit_code == 1
-        assert "no HTTPSGuard is installed" in result.output
+        assert result.exit_code == 0, result.output
         assert "Traceback" not in result.output
+        routes = routes_json(shop_app())
+        assert routes["/admin/users"]["policy"] == "redirect"
+        assert routes["/"]["policy"] == "not guarded"
+        assert routes["/"]["reason"] == "no HTTPSGuard"
 
 
 class TestCheck:
@@ -158,10 +188,19 @@ class TestCheck:
         assert "trusted_proxies=1" in found["HG009"]["message"]
 
     def test_no_guard(self):
-        code, _, found = findings(shop_app())
+        app = Flask("bare")
+        app.get("/")(lambda: "index")
+        code, _, found = findings(app)
         assert code == 1
         assert found["HG000"]["level"] == "error"
         assert "No HTTPSGuard" in found["HG000"]["message"]
+
+    def test_no_guard_but_marks(self):
+        # shop_app's admin blueprint is marked @require_https before it is
+        # registered, so it redirects by itself.
+        code, _, found = findings(shop_app())
+        assert code == 0
+        assert set(found) == {"HG012"}
 
     def test_disabled(self):
         code, _, found = findings(shop_app({"enabled": False}))
@@ -265,6 +304,51 @@ class TestCheck:
         assert "HG003 warning HSTS is off" in result.output
         assert "hint: Remove hsts=False" in result.output
         assert result.output.rstrip().endswith("passed (--fail-level error)")
+
+
+class TestTestCliRunner:
+    """The commands through `app.test_cli_runner()`, as an app's own tests run them."""
+
+    def test_a_guarded_app_has_the_commands_on_app_cli(self):
+        app = shop_app({"permanent": True}, TRUSTED_HOSTS=["shop.example"])
+        result = app.test_cli_runner().invoke(args=["https-guard", "check", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["passed"] is True
+        result = app.test_cli_runner().invoke(args=["https-guard", "routes", "--json"])
+        assert {route["rule"] for route in json.loads(result.output)} >= {"/", "/health"}
+
+    def test_an_app_without_guard_invokes_the_group(self):
+        # Without HTTPSGuard nothing adds the group to app.cli; invoke it directly.
+        app = Flask("bare")
+        app.get("/")(lambda: "index")
+        result = app.test_cli_runner().invoke(https_guard, ["check", "--json"])
+        assert result.exit_code == 1
+        assert json.loads(result.output)["findings"][0]["id"] == "HG000"
+        result = app.test_cli_runner().invoke(https_guard, ["routes", "--json"])
+        assert result.exit_code == 0
+        assert json.loads(result.output)[0]["policy"] == "not guarded"
+
+    def test_json_on_every_command(self):
+        for command in https_guard.commands.values():
+            assert "--json" in [opt for param in command.params for opt in param.opts], command.name
+
+
+def test_deploy_check_in_your_own_test_suite():
+    """How an app's own test suite keeps the deploy check green (docs example)."""
+
+    def create_app():
+        app = Flask(__name__)
+        app.config["TRUSTED_HOSTS"] = ["shop.example"]
+        HTTPSGuard(app, permanent=True, hsts_max_age=63072000)
+        return app
+
+    app = create_app()
+    result = app.test_cli_runner().invoke(
+        args=["https-guard", "check", "--json", "--fail-level", "warning"]
+    )
+    report = json.loads(result.output)
+    assert result.exit_code == 0, [f["message"] for f in report["findings"]]
+    assert report["passed"] is True
 
 
 @pytest.mark.parametrize("command", [["routes"], ["check", "--json"]])
