@@ -56,7 +56,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
 from .headers import PRELOAD_MIN_MAX_AGE
-from .marks import EXEMPT, REQUIRE, blueprint_mark, enforces_itself, view_mark
+from .marks import EXEMPT, REQUIRE, blueprint_mark, enforces_itself, own_mark, view_mark
 from .options import resolve_options
 from .policy import Decision
 from .rule_paths import RulePaths, request_path, skip_forms
@@ -252,7 +252,8 @@ def _unguarded_route(app: Flask, rule: Rule) -> RoutePolicy:
             {},
             f"{reason}, not enforced: no HTTPSGuard and the mark does not enforce itself",
         )
-    if app.debug:
+    defaults = _default_state(app)
+    if not defaults.is_active():
         return RoutePolicy(
             rule.rule,
             rule.endpoint,
@@ -261,7 +262,6 @@ def _unguarded_route(app: Flask, rule: Rule) -> RoutePolicy:
             {},
             f"{reason}; inactive in debug mode",
         )
-    defaults = _default_state(app)
     statuses = {method: defaults.status_for(method) for method in methods}
     return RoutePolicy(
         rule.rule, rule.endpoint, methods, "redirect", statuses, f"{reason}, default options"
@@ -433,13 +433,16 @@ def _check_unguarded(app: Flask) -> list[Finding]:
             )
         )
     else:
+        defaults = _default_state(app)
+        hsts = defaults.options.hsts_policy()
         findings.append(
             Finding(
                 "HG012",
                 "warning",
                 f"App {app.name!r} has {len(enforced)} route(s) marked @require_https"
                 " but no HTTPSGuard: those redirect by themselves with the default"
-                " options (302/307, HSTS max-age=31536000), without the app's"
+                f" options ({defaults.status_for('GET')}/{defaults.status_for('POST')},"
+                f" HSTS {hsts if hsts is not None else 'off'}), without the app's"
                 " HTTPS_GUARD_* config; every other route is served over plain HTTP.",
                 "Add HTTPSGuard(app, global_mode=False) to apply your config to the"
                 " marked views, or HTTPSGuard(app) to guard every route.",
@@ -447,28 +450,36 @@ def _check_unguarded(app: Flask) -> list[Finding]:
         )
     for rule, mark in required:
         if not mark[2]:
-            findings.append(
-                Finding(
-                    "HG013",
-                    "error",
-                    f"{rule.rule} ({rule.endpoint}) is marked {mark[1]}, but nothing"
-                    " enforces it: the app has no HTTPSGuard, so it is served over"
-                    " plain HTTP.",
-                    _unenforced_hint(mark[1]),
-                )
-            )
+            findings.append(_unenforced_mark(rule, mark[1], app.view_functions.get(rule.endpoint)))
     return findings
 
 
-def _unenforced_hint(reason: str) -> str:
+def _unenforced_mark(rule: Rule, reason: str, view: Any) -> Finding:
     if reason.startswith("blueprint"):
-        return (
-            "Mark the blueprint before app.register_blueprint(), or add HTTPSGuard(app,"
-            " global_mode=False)."
+        what = f"belongs to {reason}, marked @require_https after it was registered"
+        hint = (
+            "Mark the blueprint before app.register_blueprint(), or add"
+            " HTTPSGuard(app, global_mode=False)."
         )
-    return (
-        "Put @require_https below @app.route (route decorators go on top), or add"
-        " HTTPSGuard(app, global_mode=False)."
+    elif own_mark(view) is None:
+        # The mark is on the View class, set after as_view() built the view.
+        what = "comes from a View class marked @require_https after as_view()"
+        hint = (
+            "Decorate the class with @require_https where it is defined, or add"
+            " HTTPSGuard(app, global_mode=False)."
+        )
+    else:
+        what = "is marked @require_https above @app.route, where the mark cannot enforce itself"
+        hint = (
+            "Put @require_https below @app.route (route decorators go on top), or add"
+            " HTTPSGuard(app, global_mode=False)."
+        )
+    return Finding(
+        "HG013",
+        "error",
+        f"{rule.rule} ({rule.endpoint}) {what}; the app has no HTTPSGuard, so it is"
+        " served over plain HTTP.",
+        hint,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pathlib
 
 from flask import Blueprint, Flask, render_template_string
+from flask.views import View
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -148,6 +149,18 @@ class TestMarksWithoutGuard:
         assert "Put @require_https below @app.route (route decorators go on top)" in hints
         # As the finding says: served over plain HTTP.
         assert unguarded_app().test_client().get("/settings").status_code == 200
+
+    def test_a_view_class_marked_after_as_view(self):
+        class Page(View):
+            def dispatch_request(self):
+                return "page"
+
+        app = Flask(__name__)
+        app.add_url_rule("/page", view_func=Page.as_view("page"))
+        require_https(Page)
+        _, _, found = findings(app)
+        assert "View class marked @require_https after as_view()" in found["HG013"]["message"]
+        assert app.test_client().get("/page").status_code == 200
 
     def test_only_exempt_marks_is_still_no_guard(self):
         app = plain_app()
