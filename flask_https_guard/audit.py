@@ -838,11 +838,18 @@ def _check_talisman(app: Flask, state: GuardState) -> list[Finding]:
             + (f", including routes the guard serves over plain HTTP ({listed})" if listed else "")
         )
     if talisman.hsts:
-        problems.append(
-            f"it sends its own Strict-Transport-Security ({talisman.hsts}), which the"
-            " guard keeps instead of its own"
-        )
-        if options.hsts and options.hsts_max_age == 0 and not talisman.hsts.startswith("max-age=0"):
+        if not options.hsts:
+            problems.append(
+                f"it sends Strict-Transport-Security ({talisman.hsts}) although the"
+                " guard's hsts=False"
+            )
+        else:
+            problems.append(
+                f"it sends its own Strict-Transport-Security ({talisman.hsts}), which the"
+                " guard keeps instead of its own"
+            )
+        rolling_back = options.hsts and options.hsts_max_age == 0
+        if rolling_back and not talisman.hsts.startswith("max-age=0"):
             level = "error"
             problems.append("so the guard's hsts_max_age=0 roll-back never reaches browsers")
     return [

@@ -210,6 +210,14 @@ class TestTalisman:
         assert len(hsts) == 1 and hsts[0] != "max-age=0"
         assert f"({hsts[0]})" in finding["message"]
 
+    def test_talisman_hsts_with_the_guards_hsts_off(self):
+        app = plain_app()
+        HTTPSGuard(app, hsts=False)
+        Talisman(app, force_https=False, content_security_policy=None)
+        _, _, found = findings(app)
+        assert "although the guard's hsts=False" in found["HG014"]["message"]
+        assert "Strict-Transport-Security" in https_client(app).get("/").headers
+
     def test_talisman_without_force_https_or_hsts_is_not_reported(self):
         app = plain_app()
         HTTPSGuard(app)
