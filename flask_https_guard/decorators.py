@@ -25,10 +25,9 @@ from typing import Any, Callable, Optional, TypeVar
 from flask import Blueprint, Flask, current_app, request
 from werkzeug.wrappers import Response
 
-from .extension import GUARDED_ENVIRON_KEY
 from .marks import EXEMPT, REQUIRE, mark_enforcing, set_mark
 from .options import resolve_options
-from .state import EXTENSION_KEY, GuardState
+from .state import EXTENSION_KEY, GuardState, guarded_environ
 
 logger = logging.getLogger("flask_https_guard")
 
@@ -82,21 +81,22 @@ def exempt_https(target: Markable) -> Markable:
 def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a marked view so it enforces HTTPS on an app without a guard.
 
-    On a guarded app the wrapper only looks up one key: the guard has
-    already redirected plain HTTP before the view was reached.
+    On a guarded app the wrapper only reads a context variable: the guard
+    has already redirected plain HTTP before the view was reached.
     """
+    find_defaults = _DefaultsFinder()
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def enforce_https_async(*args: Any, **kwargs: Any) -> Any:
-            environ = request.environ
-            if GUARDED_ENVIRON_KEY in environ:
+            if guarded_environ.get() is not None:
                 return await view(*args, **kwargs)
-            state = _defaults_if_unguarded()
-            if state is None or not state.is_active():
+            environ = request.environ
+            state = find_defaults(environ)
+            if state is None:
                 return await view(*args, **kwargs)
             if environ["wsgi.url_scheme"] != "https":
-                return state.redirect(state.app, request)
+                return state.redirect(state.app, environ)
             return _with_hsts(state, await view(*args, **kwargs))
 
         wrapper: Callable[..., Any] = enforce_https_async
@@ -104,14 +104,14 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(view)
         def enforce_https(*args: Any, **kwargs: Any) -> Any:
-            environ = request.environ
-            if GUARDED_ENVIRON_KEY in environ:
+            if guarded_environ.get() is not None:
                 return view(*args, **kwargs)
-            state = _defaults_if_unguarded()
-            if state is None or not state.is_active():
+            environ = request.environ
+            state = find_defaults(environ)
+            if state is None:
                 return view(*args, **kwargs)
             if environ["wsgi.url_scheme"] != "https":
-                return state.redirect(state.app, request)
+                return state.redirect(state.app, environ)
             return _with_hsts(state, view(*args, **kwargs))
 
         wrapper = enforce_https
@@ -119,15 +119,45 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class _DefaultsFinder:
+    """Finds the default state to enforce a view's mark with on an unguarded app.
+
+    Returns None when the app has a guard after all (one with
+    ``enabled=False`` installs nothing on the request path) or the defaults
+    are inactive (debug mode). Looking the app up through ``current_app``
+    costs as much as a third of a small request, so the answer is kept for
+    the app whose URL map routed the last request: Werkzeug stores the
+    request in ``environ["werkzeug.request"]``, and its ``url_rule`` knows
+    its map. A view registered on several apps looks each up again.
+    """
+
+    def __init__(self) -> None:
+        self._last: tuple[Any, Optional[GuardState]] = (None, None)
+
+    def __call__(self, environ: dict[str, Any]) -> Optional[GuardState]:
+        rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+        url_map = getattr(rule, "map", None)
+        last_map, state = self._last
+        if url_map is None or url_map is not last_map:
+            state = _defaults_if_unguarded()
+            if url_map is not None:
+                self._last = (url_map, state)  # one assignment: threads see a pair
+        if state is None or not state.is_active():
+            return None
+        return state
+
+
 def _redirect_if_unguarded() -> Optional[Response]:
     """A marked blueprint's own before_request function."""
+    if guarded_environ.get() is not None:
+        return None
     environ = request.environ
-    if GUARDED_ENVIRON_KEY in environ or environ["wsgi.url_scheme"] == "https":
+    if environ["wsgi.url_scheme"] == "https":
         return None
     state = _defaults_if_unguarded()
     if state is None or not state.is_active():
         return None
-    return state.redirect(state.app, request)
+    return state.redirect(state.app, environ)
 
 
 def _with_hsts(state: GuardState, returned: Any) -> Response:

@@ -1,18 +1,24 @@
 """The ``HTTPSGuard`` extension: the redirect, its global mode, and HSTS.
 
 ``init_app`` resolves the options into a :class:`~flask_https_guard.state.GuardState`
-and hooks it into the app through Flask's public extension points:
+and wraps ``app.wsgi_app`` (Flask's documented place for middleware) in
+:class:`GuardMiddleware`, which works where Django's SecurityMiddleware and
+Rails' ActionDispatch::SSL do, before the app:
 
-- a ``before_request`` function, first in the app's list, so it runs ahead
-  of every other handler (a login prompt is never shown over plain HTTP):
-  it redirects plain-HTTP requests that the policy guards;
-- a wrapper around ``app.wsgi_app`` that adds HSTS (and ``Secure`` to
-  cookies) to the WSGI headers as a secure response starts. It reads the
-  scheme from the environ at that moment, after any middleware inside it
-  (a ``ProxyFix`` wrapped before or after ``init_app``) has set it, so it
-  judges the request as the app did, and it sees every response, error
-  pages included;
-- Werkzeug's ``ProxyFix`` when ``trusted_proxies`` is set.
+- a plain-HTTP request that the policy guards is answered there, with the
+  redirect (or a 400/403), before any of the app's handlers runs, so a login
+  prompt is never shown over plain HTTP; the view's endpoint comes from the
+  app's own URL map (``app.create_url_adapter``);
+- a secure response gets HSTS (and ``Secure`` on cookies) added to its WSGI
+  headers as it starts, so every secure response has them, error pages
+  included.
+
+That needs the scheme the app will see. When ``app.wsgi_app`` is already
+wrapped at ``init_app`` (a ``ProxyFix`` the user added first), middleware
+inside the guard may still change it, so the guard cannot answer early:
+the redirect then runs from the app's first ``before_request`` function, and
+the headers are added from the scheme as the response starts, by which time
+that middleware has set it. Both ways judge the request as the app does.
 """
 
 from __future__ import annotations
@@ -27,11 +33,7 @@ from .headers import SecureHeaderRules
 from .options import GuardOptions, check_option_names, resolve_options
 from .policy import Decision
 from .proxies import WSGIApp, install_proxy_trust
-from .state import EXTENSION_KEY, GuardState
-
-#: Put in the WSGI environ by the guard, so that a view's own @require_https
-#: wrapper knows the app's guard already enforces it.
-GUARDED_ENVIRON_KEY = "flask_https_guard.state"
+from .state import EXTENSION_KEY, GuardState, guarded_environ
 
 
 class HTTPSGuard:
@@ -77,14 +79,18 @@ class HTTPSGuard:
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError(f"an HTTPSGuard is already installed on app {app.name!r}")
         options = resolve_options(self._explicit_options, app.config)
-        proxy_fix = None
-        if options.enabled is not False:
-            app.wsgi_app, proxy_fix = install_proxy_trust(app.wsgi_app, options)  # type: ignore[method-assign]
-        state = GuardState(app, options, guard=self, proxy_fix=proxy_fix)
-        app.extensions[EXTENSION_KEY] = state
-        if options.enabled is not False:
-            _install_redirect(app, state)
-            app.wsgi_app = SecureResponses(app.wsgi_app, app, state)  # type: ignore[method-assign]
+        if options.enabled is False:
+            app.extensions[EXTENSION_KEY] = GuardState(app, options, guard=self)
+        else:
+            # Nothing wraps the app yet: the guard sees every request as the
+            # app will (its own proxy layers go outside it).
+            answers_early = _is_unwrapped(app)
+            state = GuardState(app, options, guard=self)
+            guarded = GuardMiddleware(app.wsgi_app, app, state, answers_early)
+            app.wsgi_app, state.proxy_fix = install_proxy_trust(guarded, options)  # type: ignore[method-assign]
+            app.extensions[EXTENSION_KEY] = state
+            if not answers_early:
+                _install_redirect_hook(app, state)
             _adjust_flask_settings(app, state)
         # Imported here: the CLI imports this module. Registered on app.cli so
         # that app.test_cli_runner() finds the commands too.
@@ -118,20 +124,27 @@ class HTTPSGuard:
         return state
 
 
-def _install_redirect(app: Flask, state: GuardState) -> None:
+def _is_unwrapped(app: Flask) -> bool:
+    """Whether ``app.wsgi_app`` is still the app's own method."""
+    return getattr(app.wsgi_app, "__func__", None) is type(app).wsgi_app
+
+
+def _install_redirect_hook(app: Flask, state: GuardState) -> None:
     """Register the redirect as the app's first before_request function.
 
-    Flask runs the app's before_request functions in list order, then the
-    blueprints'; index 0 is first whatever is registered before or after.
+    Used when middleware inside the guard may change the scheme. Flask runs
+    the app's before_request functions in list order, then the blueprints';
+    index 0 is first whatever is registered before or after.
     """
     config = app.config
     follows_debug = state.options.enabled is None
     answer_insecure = state.answer_insecure
 
     def redirect_insecure_request() -> Optional[Response]:
-        if request.environ["wsgi.url_scheme"] == "https" or (follows_debug and config["DEBUG"]):
+        environ = request.environ
+        if environ["wsgi.url_scheme"] == "https" or (follows_debug and config["DEBUG"]):
             return None
-        return answer_insecure(app, request)
+        return answer_insecure(app, request, environ)
 
     app.before_request_funcs.setdefault(None, []).insert(0, redirect_insecure_request)
 
@@ -154,19 +167,22 @@ def _adjust_flask_settings(app: Flask, state: GuardState) -> None:
     # request into an https one. `flask https-guard check` recommends it.
 
 
-class SecureResponses:
-    """WSGI middleware: HSTS and Secure cookies on every secure response.
+class GuardMiddleware:
+    """WSGI middleware: the redirect of plain HTTP and the headers of secure responses.
 
-    Installed by ``init_app`` around ``app.wsgi_app``. The scheme is read
-    when the response starts, from the environ that middleware inside this
-    one (ProxyFix) has updated, so it is the scheme the app saw.
+    Installed by ``init_app`` around ``app.wsgi_app``; see the module's
+    docstring for what it does and when it answers before the app.
     """
 
-    def __init__(self, wsgi_app: WSGIApp, app: Flask, state: GuardState) -> None:
+    def __init__(
+        self, wsgi_app: WSGIApp, app: Flask, state: GuardState, answers_early: bool
+    ) -> None:
         self.wsgi_app = wsgi_app
+        self.app = app
         self.state = state
-        self._config = app.config
-        self._follows_debug = state.options.enabled is None
+        #: True when nothing sits between this middleware and Flask, so the
+        #: scheme seen here is the app's and plain HTTP is answered here.
+        self.answers_early = answers_early
         options = state.options
         rules = SecureHeaderRules(
             None if options.report_only else options.hsts_policy(),
@@ -174,22 +190,33 @@ class SecureResponses:
             options.upgrade_insecure_requests and not options.report_only,
         )
         self._rules = rules if rules else None
+        self._follows_debug = options.enabled is None
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        environ[GUARDED_ENVIRON_KEY] = self.state
-        rules = self._rules
-        if rules is None:
-            return self.wsgi_app(environ, start_response)
-        config = self._config
-        follows_debug = self._follows_debug
+        token = guarded_environ.set(environ)
+        try:
+            if self.answers_early and environ["wsgi.url_scheme"] != "https":
+                answer = self.state.answer_before_app(self.app, environ)
+                if answer is not None:
+                    return answer(environ, start_response)
+            rules = self._rules
+            if rules is None:
+                return self.wsgi_app(environ, start_response)
+            config = self.app.config
+            follows_debug = self._follows_debug
 
-        def start_secure_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            if environ["wsgi.url_scheme"] == "https" and not (follows_debug and config["DEBUG"]):
-                rules.apply(headers)
-            return start_response(status, headers, exc_info)
+            def start_secure_response(
+                status: str, headers: list[tuple[str, str]], exc_info: Any = None
+            ) -> Any:
+                # Read now: middleware inside this one has set the scheme.
+                if environ["wsgi.url_scheme"] == "https" and not (
+                    follows_debug and config["DEBUG"]
+                ):
+                    rules.apply(headers)
+                return start_response(status, headers, exc_info)
 
-        return self.wsgi_app(environ, start_secure_response)
+            return self.wsgi_app(environ, start_secure_response)
+        finally:
+            guarded_environ.reset(token)

@@ -166,26 +166,38 @@ class SecureHeaderRules:
     def apply(self, headers: list[tuple[str, str]]) -> None:
         """Add what is missing to ``headers``, in place."""
         hsts_missing = self.hsts_value is not None
-        csp_index = -1
-        for index, (name, value) in enumerate(headers):
+        has_cookies = has_policy = False
+        # Most responses carry neither cookies nor a policy: one cheap pass,
+        # and the list is only rewritten when there is something to change.
+        for name, _ in headers:
             lowered = name.lower()
             if lowered == _HSTS_LOWER:
                 hsts_missing = False
             elif lowered == "set-cookie":
-                if self.secure_cookies and not _has_secure_attribute(value):
-                    headers[index] = (name, f"{value}; Secure")
+                has_cookies = True
             elif lowered == "content-security-policy":
-                csp_index = index
+                has_policy = True
         if hsts_missing:
             headers.append((HSTS_HEADER, self.hsts_value))  # type: ignore[arg-type]
+        if has_cookies and self.secure_cookies:
+            _mark_wsgi_cookies_secure(headers)
         if self.upgrade_insecure_requests:
-            _merge_upgrade_directive(headers, csp_index)
+            _merge_upgrade_directive(headers, has_policy)
 
 
-def _merge_upgrade_directive(headers: list[tuple[str, str]], csp_index: int) -> None:
-    if csp_index == -1:
+def _mark_wsgi_cookies_secure(headers: list[tuple[str, str]]) -> None:
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "set-cookie" and not _has_secure_attribute(value):
+            headers[index] = (name, f"{value}; Secure")
+
+
+def _merge_upgrade_directive(headers: list[tuple[str, str]], has_policy: bool) -> None:
+    if not has_policy:
         headers.append((CSP_HEADER, UPGRADE_INSECURE_REQUESTS))
         return
+    csp_index = next(
+        index for index, (name, _) in enumerate(headers) if name.lower() == "content-security-policy"
+    )
     name, policy = headers[csp_index]
     directives = [directive.strip() for directive in policy.split(";")]
     if any(directive.lower() == UPGRADE_INSECURE_REQUESTS for directive in directives):

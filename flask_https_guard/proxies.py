@@ -76,7 +76,38 @@ def install_proxy_trust(wsgi_app: WSGIApp, options: GuardOptions) -> tuple[WSGIA
         x_port=count if "x_port" in opted_in else 0,
         x_prefix=count if "x_prefix" in opted_in else 0,
     )
-    return proxy_fix, proxy_fix
+    return TrustedEntriesOnly(proxy_fix, count), proxy_fix
+
+
+class TrustedEntriesOnly:
+    """WSGI middleware: cut each ``X-Forwarded-*`` header to its last N entries.
+
+    ProxyFix reads these headers as quoted-string lists, so a client that
+    sends an unbalanced quote (``X-Forwarded-Proto: "``) makes the entry its
+    proxy appends part of one long string, and an https request looks like
+    plain HTTP: a redirect loop, for everyone if a cache keeps a permanent
+    one. The entries proxies write never hold commas or quotes, so dropping
+    everything left of the last N commas keeps exactly what is trusted.
+    """
+
+    _HEADERS = (
+        "HTTP_X_FORWARDED_FOR",
+        X_FORWARDED_PROTO,
+        "HTTP_X_FORWARDED_HOST",
+        "HTTP_X_FORWARDED_PORT",
+        "HTTP_X_FORWARDED_PREFIX",
+    )
+
+    def __init__(self, app: WSGIApp, trusted_proxies: int) -> None:
+        self.app = app
+        self.trusted_proxies = trusted_proxies
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        for key in self._HEADERS:
+            value = environ.get(key)
+            if value is not None and '"' in value:
+                environ[key] = ",".join(value.rsplit(",", self.trusted_proxies)[-self.trusted_proxies :])
+        return self.app(environ, start_response)
 
 
 class PlatformHTTPSHeader:
@@ -121,6 +152,11 @@ class ForwardedProto:
                 environ["wsgi.url_scheme"] = proto
         return self.app(environ, start_response)
 
+_HINT_KEYS = frozenset(
+    [X_FORWARDED_PROTO, FORWARDED]
+    + ["HTTP_" + name.upper().replace("-", "_") for name in KNOWN_HTTPS_HEADERS]
+)
+
 
 def loop_hint(environ: dict[str, Any], options: GuardOptions) -> Optional[str]:
     """Why a request about to be redirected may already have arrived over https.
@@ -128,6 +164,8 @@ def loop_hint(environ: dict[str, Any], options: GuardOptions) -> Optional[str]:
     None when no header says https. Otherwise a sentence naming the header
     and the setting that would make the guard believe it.
     """
+    if _HINT_KEYS.isdisjoint(environ):
+        return None
     count = options.trusted_proxies
     proto = environ.get(X_FORWARDED_PROTO)
     if proto is not None and "https" in proto.lower():

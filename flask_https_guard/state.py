@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Optional
 
 from flask import Flask, Request
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Forbidden, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from .location import RedirectTarget
 from .options import GuardOptions
 from .policy import Decision, Policy
-from .proxies import loop_hint
+from .proxies import WSGIApp, loop_hint
 from .signals import insecure_request
 
 if TYPE_CHECKING:
@@ -30,6 +31,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger("flask_https_guard")
 
 EXTENSION_KEY = "https_guard"
+
+#: The WSGI environ of the request a guarded app is handling, set by the
+#: guard's WSGI wrapper for the length of the call and None everywhere else.
+#: The redirect hook reads the scheme from it, and a view's own
+#: @require_https wrapper learns from it that a guard already enforces its
+#: mark; both cost a fraction of a lookup through ``flask.request``.
+guarded_environ: ContextVar[Optional[dict[str, Any]]] = ContextVar(
+    "flask_https_guard.guarded_environ", default=None
+)
 
 #: Methods that are redirected with 302/301; every other method gets 307/308
 #: so that the method and the body survive (RFC 9110 15.4).
@@ -65,7 +75,8 @@ class GuardState:
         self.app_name = app.name
         self.options = options
         self.policy = Policy(app, options.global_mode, options.skips)
-        #: The ProxyFix the guard installed for ``trusted_proxies``, if any.
+        #: The ProxyFix the guard installed for ``trusted_proxies``, if any
+        #: (set by ``init_app`` once it has wrapped the app).
         self.proxy_fix = proxy_fix
         self.redirect_target = RedirectTarget(options.redirect_host, options.redirect_port)
         self.hsts = options.hsts_policy()
@@ -90,23 +101,51 @@ class GuardState:
             return InsecureWriteRejected.code
         return 308 if options.permanent else 307
 
-    def answer_insecure(self, app: Flask, request: Request) -> Optional[Response]:
-        """The answer to a plain-HTTP request: a redirect, a 403, or None to serve it."""
+    def answer_before_app(self, app: Flask, environ: dict[str, Any]) -> Optional[WSGIApp]:
+        """The answer to a plain-HTTP request, given before the app runs.
+
+        A redirect, a 400 or a 403 as a WSGI application, or None to let the
+        app serve the request. The endpoint comes from the app's URL map, the
+        way Flask itself will match it.
+        """
+        if not self.is_active():
+            return None
+        request = app.request_class(environ)
+        try:
+            rule, _ = app.create_url_adapter(request).match(return_rule=True)  # type: ignore[union-attr]
+        except HTTPException:
+            # Not found, wrong method, an untrusted Host: no endpoint, as in
+            # Flask, where request.url_rule is None for them.
+            rule = None
+        request.url_rule = rule
+        try:
+            return self.answer_insecure(app, request, environ)
+        except HTTPException as refusal:
+            return refusal
+
+    def answer_insecure(
+        self, app: Flask, request: Request, environ: dict[str, Any]
+    ) -> Optional[Response]:
+        """The answer to a plain-HTTP request: a redirect, a 403, or None to serve it.
+
+        ``request`` is the request (``flask.request`` inside the app);
+        ``environ`` its WSGI environ. Raises an HTTPException for a 400 or 403.
+        """
         rule = request.url_rule
         endpoint = rule.endpoint if rule is not None else None
-        decision = self.policy.decide(endpoint, request.environ.get("PATH_INFO", ""))
+        decision = self.policy.decide(endpoint, environ.get("PATH_INFO", ""))
         if not decision.guarded:
             return None
-        insecure_request.send(app, request=request, decision=decision)
+        if insecure_request.receivers:
+            insecure_request.send(app, request=request, decision=decision)
         if self.options.report_only:
-            self._report_once(endpoint, request, decision)
+            self._report_once(endpoint, environ, decision)
             return None
-        return self.redirect(app, request)
+        return self.redirect(app, environ)
 
-    def redirect(self, app: Flask, request: Request) -> Response:
+    def redirect(self, app: Flask, environ: dict[str, Any]) -> Response:
         """The redirect (or 403) for a guarded plain-HTTP request."""
-        environ = request.environ
-        status = self.status_for(request.method)
+        status = self.status_for(environ["REQUEST_METHOD"])
         if status == InsecureWriteRejected.code:
             raise InsecureWriteRejected()
         location = self.redirect_target.url(environ, self._config.get("TRUSTED_HOSTS"))
@@ -132,7 +171,9 @@ class GuardState:
             hint,
         )
 
-    def _report_once(self, endpoint: Optional[str], request: Request, decision: Decision) -> None:
+    def _report_once(
+        self, endpoint: Optional[str], environ: dict[str, Any], decision: Decision
+    ) -> None:
         with self._lock:
             if endpoint in self._reported_endpoints:
                 return
@@ -140,8 +181,8 @@ class GuardState:
         logger.warning(
             "report_only: %s %s (endpoint %s) arrived over plain HTTP and would be"
             " redirected to https (%s). Logged once per endpoint.",
-            request.method,
-            request.path,
+            environ["REQUEST_METHOD"],
+            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
             endpoint or "unrouted",
             decision.reason,
         )

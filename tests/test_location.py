@@ -168,31 +168,23 @@ def test_http10_request_without_host_uses_the_server_address():
     assert response.headers["Location"] == "https://app.internal:8000/form"
 
 
-def test_location_changed_by_an_after_request_handler_is_still_encoded():
+def test_the_redirect_is_answered_before_any_of_the_apps_code_runs():
+    # Like Django's SecurityMiddleware: nothing of the app, not even its
+    # after_request handlers, sees a plain-HTTP request that is redirected.
+    from flask import request_started
+
     app = build_app()
+    seen = []
+    app.before_request(lambda: seen.append("before"))
+    app.after_request(lambda response: seen.append("after") or response)
+    request_started.connect(lambda sender, **extra: seen.append("started"), app, weak=False)
 
-    @app.after_request
-    def send_elsewhere(response):
-        if response.status_code == 302:
-            response.headers["Location"] = "https://localhost/café?q=ü"
-        return response
-
-    response = app.test_client().get("/")
-    assert response.headers["Location"] == "https://localhost/caf%C3%A9?q=%C3%BC"
-
-
-def test_body_added_by_an_after_request_handler_gets_its_length():
-    app = build_app()
-
-    @app.after_request
-    def explain(response):
-        if response.status_code == 302:
-            response.set_data("Moved to HTTPS")
-        return response
-
-    response = app.test_client().get("/")
-    assert response.headers["Content-Length"] == str(len("Moved to HTTPS"))
-    assert response.get_data(as_text=True) == "Moved to HTTPS"
+    response = app.test_client().get("/form")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://localhost/form"
+    assert seen == []
+    assert app.test_client().get("/health").status_code == 200
+    assert seen == ["started", "before", "after"]
 
 
 def test_redirect_has_an_empty_body_and_zero_length():

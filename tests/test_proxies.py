@@ -144,6 +144,13 @@ class TestTheAppSeesWhatTheProxySaw:
         )
         assert response.get_data(as_text=True) == "https True 203.0.113.7 https://localhost/"
 
+    def test_a_clients_unbalanced_quote_cannot_swallow_the_proxys_entries(self):
+        # Werkzeug's ProxyFix reads quoted strings: '", https' would be one
+        # entry, and an https request would loop.
+        app = self.app_reporting(trusted_proxies=1)
+        response = get(app, **{"X-Forwarded-Proto": '", https', "X-Forwarded-For": '", 203.0.113.7'})
+        assert response.get_data(as_text=True) == "https True 203.0.113.7 https://localhost/"
+
     def test_forwarded_host_and_port_only_when_asked_for(self):
         headers = {
             "X-Forwarded-Proto": "http",
