@@ -302,13 +302,7 @@ def _blueprint_enforces(app: Flask, name: str) -> bool:
     # A marked blueprint enforces through its own before_request function,
     # which the app copies when the blueprint is registered: a blueprint
     # marked after registration has none there.
-    from . import decorators  # imported here: it imports the extension, which loads the CLI
-
-    own_enforcer = getattr(decorators, "_redirect_if_unguarded", None)
-    return any(
-        enforces_itself(function) or function is own_enforcer
-        for function in app.before_request_funcs.get(name, ())
-    )
+    return any(enforces_itself(function) for function in app.before_request_funcs.get(name, ()))
 
 
 # --- Flask-Talisman ----------------------------------------------------------

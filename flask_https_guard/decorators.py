@@ -160,6 +160,9 @@ def _redirect_if_unguarded() -> Optional[Response]:
     return state.redirect(state.app, environ)
 
 
+mark_enforcing(_redirect_if_unguarded)
+
+
 def _with_hsts(state: GuardState, returned: Any) -> Response:
     response = state.app.make_response(returned)
     if state.hsts is not None:

@@ -55,9 +55,14 @@ class Policy:
     def __init__(self, app: Flask, global_mode: bool, skips: tuple[str, ...]) -> None:
         self._app = app
         self._default = GLOBAL_MODE if global_mode else NOT_MARKED
-        self._skips = {prefix: Decision(False, f"skip prefix '{prefix}'") for prefix in skips}
+        # Requests reach the policy with PATH_INFO as WSGI gives it: the
+        # path's bytes decoded as latin-1. A skip such as "/café" is compared
+        # in that form too.
+        self._skips = {
+            _wsgi_form(prefix): Decision(False, f"skip prefix '{prefix}'") for prefix in skips
+        }
         # A skip longer than this cannot match, so no longer prefix is built.
-        self._longest_skip = max(map(len, skips), default=0)
+        self._longest_skip = max(map(len, self._skips), default=0)
         self._by_endpoint: dict[Optional[str], Optional[Decision]] = {}
 
     def decide(self, endpoint: Optional[str], path: str) -> Decision:
@@ -106,3 +111,7 @@ class Policy:
         if len(path) > self._longest_skip + 1:
             return None
         return self._skips.get(path.rstrip("/") or path)
+
+
+def _wsgi_form(path: str) -> str:
+    return path.encode("utf-8").decode("latin-1")
