@@ -40,7 +40,9 @@ def tests(session: nox.Session, flask: str) -> None:
 
 
 # Flask's development line: a wheel the package index does not have.
-FLASK_DEV_WHEELS = sorted(pathlib.Path(__file__).parent.parent.glob("shared/wheels/flask-3.2.0.dev*.whl"))
+FLASK_DEV_WHEELS = sorted(
+    pathlib.Path(__file__).parent.parent.glob("shared/wheels/flask-3.2.0.dev*.whl")
+)
 
 
 @nox.session(python="3.11")
@@ -53,7 +55,9 @@ def tests_flask_dev(session: nox.Session) -> None:
         session.skip(message)
     session.install("-e", ".[test]")
     session.install("--upgrade", str(FLASK_DEV_WHEELS[-1]), "werkzeug>=3.1")
-    session.run("python", "-c", "import flask, importlib.metadata as m; print('Flask', m.version('flask'))")
+    session.run(
+        "python", "-c", "import flask, importlib.metadata as m; print('Flask', m.version('flask'))"
+    )
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
 
 

@@ -41,6 +41,11 @@ HG015   info     Templates are served over https without
                  ``upgrade_insecure_requests``.
 HG016   warning  ``report_only`` is on: nothing is redirected, no HSTS.
 HG017   warning  A ``skips`` entry matches no route.
+HG018   info     ``PREFERRED_URL_SCHEME`` is ``http``: URLs built outside a
+                 request (e-mails from CLI commands, task queues) say http.
+HG019   info     ``app.wsgi_app`` was already wrapped at ``init_app``, so
+                 plain HTTP is answered from a before_request function
+                 instead of before the app.
 ======  =======  ==============================================================
 """
 
@@ -406,7 +411,43 @@ def check_app(app: Flask) -> list[Finding]:
         )
     findings += _check_talisman(app, state)
     findings += _check_templates(app, state)
+    findings += _check_url_scheme(app, state)
+    findings += _check_placement(state)
     return findings
+
+
+def _check_url_scheme(app: Flask, state: GuardState) -> list[Finding]:
+    if app.config.get("PREFERRED_URL_SCHEME") != "http" or state.options.report_only:
+        return []
+    return [
+        Finding(
+            "HG018",
+            "info",
+            "PREFERRED_URL_SCHEME is 'http': URLs built outside a request"
+            " (url_for(..., _external=True) in CLI commands, e-mails, task queues)"
+            " start with http:// and cost every reader a redirect.",
+            "Set PREFERRED_URL_SCHEME = 'https'. The guard does not set it for you:"
+            " Flask's test client takes its default scheme from it, so every"
+            " plain-HTTP test request would silently become an https one.",
+        )
+    ]
+
+
+def _check_placement(state: GuardState) -> list[Finding]:
+    if state.answers_before_app or state.options.enabled is False:
+        return []
+    return [
+        Finding(
+            "HG019",
+            "info",
+            "app.wsgi_app was already wrapped when the guard was installed, so"
+            " middleware inside the guard may still change the scheme: plain HTTP"
+            " is answered from the app's first before_request function, which costs"
+            " more per request and lets the app's request_started receivers run first.",
+            "Call init_app before wrapping app.wsgi_app (ProxyFix included), or use"
+            " trusted_proxies instead of your own ProxyFix.",
+        )
+    ]
 
 
 def _check_unguarded(app: Flask) -> list[Finding]:

@@ -20,7 +20,7 @@ import functools
 import inspect
 import logging
 import threading
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app, request
 from werkzeug.wrappers import Response
@@ -59,9 +59,10 @@ def require_https(target: Markable) -> Markable:
         return target
     if isinstance(target, type):
         # View.as_view applies the class's decorators, last one outermost.
-        target.decorators = [*getattr(target, "decorators", []), _enforcing_view]
+        view_class: Any = target
+        view_class.decorators = [*view_class.decorators, _enforcing_view]
         return target
-    return _enforcing_view(target)  # type: ignore[no-any-return]
+    return cast(Markable, _enforcing_view(cast(Callable[..., Any], target)))
 
 
 def exempt_https(target: Markable) -> Markable:
@@ -190,7 +191,7 @@ def _defaults_if_unguarded() -> Optional[GuardState]:
     if state is None:
         # app_context().app is the app object itself, not the proxy.
         state = _build_defaults(current_app.app_context().app)
-    return state  # type: ignore[no-any-return]
+    return cast(Optional[GuardState], state)
 
 
 def _build_defaults(app: Flask) -> GuardState:
@@ -206,4 +207,4 @@ def _build_defaults(app: Flask) -> GuardState:
                 " global_mode=False) to configure it.",
                 app.name,
             )
-    return state  # type: ignore[no-any-return]
+    return cast(GuardState, state)

@@ -86,8 +86,10 @@ class HTTPSGuard:
             # app will (its own proxy layers go outside it).
             answers_early = _is_unwrapped(app)
             state = GuardState(app, options, guard=self)
+            state.answers_before_app = answers_early
             guarded = GuardMiddleware(app.wsgi_app, app, state, answers_early)
-            app.wsgi_app, state.proxy_fix = install_proxy_trust(guarded, options)  # type: ignore[method-assign]
+            wrapped, state.proxy_fix = install_proxy_trust(guarded, options)
+            app.wsgi_app = wrapped  # type: ignore[assignment,method-assign]
             app.extensions[EXTENSION_KEY] = state
             if not answers_early:
                 _install_redirect_hook(app, state)

@@ -196,11 +196,16 @@ def _merge_upgrade_directive(headers: list[tuple[str, str]], has_policy: bool) -
         headers.append((CSP_HEADER, UPGRADE_INSECURE_REQUESTS))
         return
     csp_index = next(
-        index for index, (name, _) in enumerate(headers) if name.lower() == "content-security-policy"
+        index
+        for index, (name, _) in enumerate(headers)
+        if name.lower() == "content-security-policy"
     )
     name, policy = headers[csp_index]
     directives = [directive.strip() for directive in policy.split(";")]
     if any(directive.lower() == UPGRADE_INSECURE_REQUESTS for directive in directives):
         return
     kept = "; ".join(directive for directive in directives if directive)
-    headers[csp_index] = (name, f"{kept}; {UPGRADE_INSECURE_REQUESTS}" if kept else UPGRADE_INSECURE_REQUESTS)
+    headers[csp_index] = (
+        name,
+        f"{kept}; {UPGRADE_INSECURE_REQUESTS}" if kept else UPGRADE_INSECURE_REQUESTS,
+    )

@@ -76,7 +76,9 @@ class RedirectTarget:
     are, so forged Host headers cannot fill memory.
     """
 
-    def __init__(self, redirect_host: Optional[str] = None, redirect_port: Optional[int] = None) -> None:
+    def __init__(
+        self, redirect_host: Optional[str] = None, redirect_port: Optional[int] = None
+    ) -> None:
         self.redirect_host = redirect_host
         self.redirect_port = redirect_port
         self._fixed_authority = (
@@ -102,7 +104,9 @@ class RedirectTarget:
                 # HTTP/1.1 requires Host (RFC 9112 3.2): answer 400.
                 raise InvalidHost()
             # HTTP/1.0 has no Host: the server's own address, as Werkzeug does.
-            raw_host = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}".rstrip(":")
+            raw_host = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}".rstrip(
+                ":"
+            )
         trusted = trusted_host_list(trusted_hosts)
         key = (raw_host, trusted)
         authority = self._accepted.get(key)

@@ -19,7 +19,7 @@ header only from the proxies the user counted (``trusted_proxies=N``):
 
 Each layer sets ``wsgi.url_scheme`` before Flask builds the request. When a
 request is about to be redirected although one of its headers says https,
-:func:`loop_hint` explains which setting would stop the loop.
+:mod:`~flask_https_guard.loop_hints` explains which setting would stop the loop.
 """
 
 from __future__ import annotations
@@ -37,21 +37,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 X_FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
 FORWARDED = "HTTP_FORWARDED"
 
-#: Headers that platforms use to say "https", with the value that means it
-#: (None: present means https). Used only to explain a loop, never trusted.
-KNOWN_HTTPS_HEADERS = {
-    "X-Forwarded-Ssl": "on",
-    "Front-End-Https": "on",
-    "X-ARR-SSL": None,
-    "CF-Visitor": '{"scheme":"https"}',
-    "X-Forwarded-Scheme": "https",
-    "X-Scheme": "https",
-    "X-AppEngine-Https": "on",
-    "X-AppService-Proto": "https",
-}
 
-
-def install_proxy_trust(wsgi_app: WSGIApp, options: GuardOptions) -> tuple[WSGIApp, Optional[ProxyFix]]:
+def install_proxy_trust(
+    wsgi_app: WSGIApp, options: GuardOptions
+) -> tuple[WSGIApp, Optional[ProxyFix]]:
     """Wrap ``wsgi_app`` in the layers ``options`` trust; also return the ProxyFix.
 
     ``trusted_proxies=0`` installs nothing, like ``ProxyFix(x_proto=0)``.
@@ -102,11 +91,15 @@ class TrustedEntriesOnly:
         self.app = app
         self.trusted_proxies = trusted_proxies
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         for key in self._HEADERS:
             value = environ.get(key)
             if value is not None and '"' in value:
-                environ[key] = ",".join(value.rsplit(",", self.trusted_proxies)[-self.trusted_proxies :])
+                environ[key] = ",".join(
+                    value.rsplit(",", self.trusted_proxies)[-self.trusted_proxies :]
+                )
         return self.app(environ, start_response)
 
 
@@ -123,7 +116,9 @@ class PlatformHTTPSHeader:
         self._key = header.environ_key
         self._expected = None if header.value is None else header.value.lower()
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         said = environ.get(self._key)
         if said is not None and (
             self._expected is None or said.rpartition(",")[2].strip().lower() == self._expected
@@ -144,75 +139,15 @@ class ForwardedProto:
         self.app = app
         self.trusted_proxies = trusted_proxies
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         value = environ.get(FORWARDED)
         if value is not None:
             proto = forwarded_proto(value, self.trusted_proxies)
             if proto in ("http", "https"):
                 environ["wsgi.url_scheme"] = proto
         return self.app(environ, start_response)
-
-_HINT_KEYS = frozenset(
-    [X_FORWARDED_PROTO, FORWARDED]
-    + ["HTTP_" + name.upper().replace("-", "_") for name in KNOWN_HTTPS_HEADERS]
-)
-
-
-def loop_hint(environ: dict[str, Any], options: GuardOptions) -> Optional[str]:
-    """Why a request about to be redirected may already have arrived over https.
-
-    None when no header says https. Otherwise a sentence naming the header
-    and the setting that would make the guard believe it.
-    """
-    if _HINT_KEYS.isdisjoint(environ):
-        return None
-    count = options.trusted_proxies
-    proto = environ.get(X_FORWARDED_PROTO)
-    if proto is not None and "https" in proto.lower():
-        entries = [entry.strip().lower() for entry in proto.split(",")]
-        if count == 0:
-            return (
-                f"X-Forwarded-Proto says {proto!r} but trusted_proxies is 0, so no"
-                " proxy header is believed. Set trusted_proxies"
-                " (HTTPS_GUARD_TRUSTED_PROXIES) to the number of entries your"
-                f" proxies add to X-Forwarded-Proto (here {len(entries)} arrived)."
-            )
-        if len(entries) < count:
-            return (
-                f"X-Forwarded-Proto has {len(entries)} entries ({proto!r}) but"
-                f" trusted_proxies is {count}, so none is believed. Count the entries"
-                " your proxies add, not the proxies: a proxy that replaces the header"
-                f" (nginx's $scheme) leaves one. Try trusted_proxies={len(entries)}."
-            )
-        if "forwarded" not in options.trusted_proxy_headers and entries[-count] != "https":
-            return (
-                f"X-Forwarded-Proto is {proto!r}: the entry trusted_proxies={count}"
-                f" points at says {entries[-count]!r}. If the https entries further"
-                " left were added by proxies you run too, raise trusted_proxies;"
-                " if a proxy of yours writes its own hop's scheme there, set the"
-                " client's scheme instead."
-            )
-    forwarded = environ.get(FORWARDED)
-    if forwarded is not None and "proto=https" in forwarded.lower().replace('"', ""):
-        if "forwarded" not in options.trusted_proxy_headers or count == 0:
-            return (
-                f"Forwarded says {forwarded!r}, which the guard reads only when"
-                " trusted_proxy_headers includes 'forwarded' (and trusted_proxies"
-                " is 1 or more)."
-            )
-    for name, value in KNOWN_HTTPS_HEADERS.items():
-        said = environ.get("HTTP_" + name.upper().replace("-", "_"))
-        if said is None or (value is not None and said.strip().lower() != value.lower()):
-            continue
-        if options.https_header is None or options.https_header.name.lower() != name.lower():
-            suggestion = name if value is None else f"{name}: {value}"
-            return (
-                f"{name} says {said!r}. If your platform sets it, set"
-                f" https_header={suggestion!r} (HTTPS_GUARD_HTTPS_HEADER)"
-                + (" and trusted_proxies=1" if count == 0 else "")
-                + "."
-            )
-    return None
 
 
 # --- RFC 7239 Forwarded, read from the right --------------------------------

@@ -20,9 +20,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from .location import RedirectTarget
+from .loop_hints import loop_hint
 from .options import GuardOptions
 from .policy import Decision, Policy
-from .proxies import WSGIApp, loop_hint
+from .proxies import WSGIApp
 from .signals import insecure_request
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class GuardState:
         #: The ProxyFix the guard installed for ``trusted_proxies``, if any
         #: (set by ``init_app`` once it has wrapped the app).
         self.proxy_fix = proxy_fix
+        #: True when plain HTTP is answered before the app runs, False when
+        #: from its first before_request function (set by ``init_app``).
+        self.answers_before_app = False
         self.redirect_target = RedirectTarget(options.redirect_host, options.redirect_port)
         self.hsts = options.hsts_policy()
         self._config = app.config

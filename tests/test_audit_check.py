@@ -285,3 +285,30 @@ class TestReportOnlyAndSkips:
         app.add_url_rule("/health/live", "live", text_view)
         HTTPSGuard(app, skips=["health"])
         assert "HG017" not in findings(app)[2]
+
+
+def _ids(app):
+    from flask_https_guard.audit import check_app
+
+    return {finding.id for finding in check_app(app)}
+
+
+def test_hg018_names_preferred_url_scheme_until_it_says_https():
+    app = Flask(__name__)
+    HTTPSGuard(app)
+    assert "HG018" in _ids(app)
+    app.config["PREFERRED_URL_SCHEME"] = "https"
+    assert "HG018" not in _ids(app)
+
+
+def test_hg019_when_middleware_was_wrapped_before_the_guard():
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    first = Flask(__name__)
+    first.wsgi_app = ProxyFix(first.wsgi_app, x_proto=1)
+    HTTPSGuard(first)
+    assert "HG019" in _ids(first)
+    second = Flask(__name__)
+    HTTPSGuard(second)
+    second.wsgi_app = ProxyFix(second.wsgi_app, x_proto=1)
+    assert "HG019" not in _ids(second)

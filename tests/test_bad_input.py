@@ -384,7 +384,12 @@ def test_a_string_trusted_hosts_is_one_entry_not_its_characters():
 
 @pytest.mark.parametrize(
     ("host", "status"),
-    [("[2001:db8::1]", 302), ("[2001:DB8:0::1]", 302), ("[2001:db8::bad]", 400), ("[2001:db8::]", 400)],
+    [
+        ("[2001:db8::1]", 302),
+        ("[2001:DB8:0::1]", 302),
+        ("[2001:db8::bad]", 400),
+        ("[2001:db8::]", 400),
+    ],
 )
 def test_ipv6_trusted_hosts_match_the_exact_address(host, status):
     app = hostile_app(trusted_hosts=["[2001:db8::1]"])

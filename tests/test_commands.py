@@ -181,7 +181,11 @@ class TestRoutes:
 
 class TestCheck:
     def test_clean_production_app_passes(self):
-        app = shop_app({"permanent": True, "trusted_proxies": 1}, TRUSTED_HOSTS=["shop.example"])
+        app = shop_app(
+            {"permanent": True, "trusted_proxies": 1},
+            TRUSTED_HOSTS=["shop.example"],
+            PREFERRED_URL_SCHEME="https",
+        )
         code, report, found = findings(app)
         assert code == 0 and report["passed"] is True
         assert set(found) == {"HG009"}

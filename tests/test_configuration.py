@@ -192,12 +192,13 @@ def test_two_guards_with_different_options_in_one_process():
     HTTPSGuard(temporary, skips=["health"], hsts=False)
     assert permanent.test_client().get("/").status_code == 301
     assert temporary.test_client().get("/").status_code == 302
-    assert permanent.test_client().get("/", base_url=HTTPS).headers[
-        "Strict-Transport-Security"
-    ] == "max-age=60"
-    assert "Strict-Transport-Security" not in temporary.test_client().get(
-        "/", base_url=HTTPS
-    ).headers
+    assert (
+        permanent.test_client().get("/", base_url=HTTPS).headers["Strict-Transport-Security"]
+        == "max-age=60"
+    )
+    assert (
+        "Strict-Transport-Security" not in temporary.test_client().get("/", base_url=HTTPS).headers
+    )
 
 
 def test_an_unguarded_app_is_untouched_by_marks_and_guards_elsewhere():

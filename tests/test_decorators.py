@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.views import MethodView, View
 
-from flask_https_guard.marks import view_mark
 from flask_https_guard import HTTPSGuard, exempt_https, require_https
+from flask_https_guard.marks import view_mark
 
 from .helpers import HTTPS
 

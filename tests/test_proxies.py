@@ -148,7 +148,9 @@ class TestTheAppSeesWhatTheProxySaw:
         # Werkzeug's ProxyFix reads quoted strings: '", https' would be one
         # entry, and an https request would loop.
         app = self.app_reporting(trusted_proxies=1)
-        response = get(app, **{"X-Forwarded-Proto": '", https', "X-Forwarded-For": '", 203.0.113.7'})
+        response = get(
+            app, **{"X-Forwarded-Proto": '", https', "X-Forwarded-For": '", 203.0.113.7'}
+        )
         assert response.get_data(as_text=True) == "https True 203.0.113.7 https://localhost/"
 
     def test_forwarded_host_and_port_only_when_asked_for(self):
@@ -249,7 +251,7 @@ class TestPlatformHTTPSHeader:
         assert get(build_app(trusted_proxies=1, https_header=setting), **headers).status_code == 302
 
     def test_needs_a_trusted_proxy(self):
-        with pytest.raises(ValueError, match="https_header.*trusted_proxies of 1 or more"):
+        with pytest.raises(ValueError, match=r"https_header.*trusted_proxies of 1 or more"):
             build_app(https_header="X-ARR-SSL")
 
 
@@ -261,7 +263,11 @@ class TestLoopWarning:
             # A proxy that replaces the header leaves one entry, not two.
             ({"trusted_proxies": 2}, {"X-Forwarded-Proto": "https"}, "trusted_proxies=1"),
             ({"trusted_proxies": 1}, {"Forwarded": "for=1.2.3.4;proto=https"}, "'forwarded'"),
-            ({"trusted_proxies": 1}, {"X-Forwarded-Ssl": "on"}, "https_header='X-Forwarded-Ssl: on'"),
+            (
+                {"trusted_proxies": 1},
+                {"X-Forwarded-Ssl": "on"},
+                "https_header='X-Forwarded-Ssl: on'",
+            ),
             ({"trusted_proxies": 1}, {"X-ARR-SSL": "2048|256"}, "https_header='X-ARR-SSL'"),
             ({}, {"CF-Visitor": '{"scheme":"https"}'}, "trusted_proxies=1"),
         ],
