@@ -38,6 +38,7 @@ nitpick_ignore_regex = [
     ("py:class", r"(collections\.abc\.|typing\.|t\.)\w+"),
     ("py:class", r"(flask_https_guard\.decorators\.)?Markable"),
     ("py:class", r"(flask_https_guard\.options\.)?HTTPSHeader"),
+    ("py:class", r"(flask_https_guard\.proxies\.)?WSGIApp"),
 ]
 
 autodoc_member_order = "bysource"
