@@ -1,0 +1,81 @@
+"""Flask-Talisman on the same app: found from its request hooks, read as
+the few settings that overlap the guard (force_https and HSTS)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from flask import Flask
+
+from .route_policy import SERVED_OVER_HTTP, RoutePolicy
+
+
+@dataclass(frozen=True)
+class TalismanSettings:
+    """What a Flask-Talisman installed on the same app does about https.
+
+    Talisman registers no ``app.extensions`` entry; it adds bound methods of
+    its instance as before_request and after_request functions.
+    """
+
+    force_https: bool
+    permanent: bool
+    hsts: Optional[str]
+
+    @classmethod
+    def of(cls, app: Flask) -> Optional[TalismanSettings]:
+        """The settings of the Talisman on ``app``, or None."""
+        # Only a Talisman the app already imported can be installed on it.
+        module = sys.modules.get("flask_talisman")
+        talisman_class = getattr(module, "Talisman", None)
+        if talisman_class is None:
+            return None
+        for functions in (app.before_request_funcs, app.after_request_funcs):
+            for function in (f for funcs in functions.values() for f in funcs):
+                owner = getattr(function, "__self__", None)
+                if isinstance(owner, talisman_class):
+                    return cls._read(owner)
+        return None
+
+    @classmethod
+    def _read(cls, talisman: Any) -> TalismanSettings:
+        hsts = None
+        if talisman.strict_transport_security:
+            hsts = f"max-age={talisman.strict_transport_security_max_age}"
+            if talisman.strict_transport_security_include_subdomains:
+                hsts += "; includeSubDomains"
+            if talisman.strict_transport_security_preload:
+                hsts += "; preload"
+        return cls(bool(talisman.force_https), bool(talisman.force_https_permanent), hsts)
+
+    def redirects(self, app: Flask, endpoint: str) -> bool:
+        """Whether Talisman redirects plain-HTTP requests to ``endpoint``."""
+        if app.debug:
+            return False
+        view = app.view_functions.get(endpoint)
+        view_options = getattr(view, "talisman_view_options", {})
+        return bool(view_options.get("force_https", self.force_https))
+
+    @property
+    def status(self) -> int:
+        """Talisman's redirect status, the same for every method."""
+        return 301 if self.permanent else 302
+
+    def overlay(self, app: Flask, route: RoutePolicy) -> RoutePolicy:
+        """``route`` with what Talisman adds where the guard serves plain HTTP."""
+        if route.policy not in SERVED_OVER_HTTP:
+            return route
+        if not self.redirects(app, route.endpoint):
+            return route
+        if route.policy == "partly exempt":
+            reason = (
+                f"{route.reason}; Flask-Talisman's force_https redirects those with {self.status}"
+            )
+            return RoutePolicy(
+                route.rule, route.endpoint, route.methods, "redirect", route.statuses, reason
+            )
+        statuses = {method: self.status for method in route.methods}
+        reason = f"Flask-Talisman force_https (the guard: {route.policy}, {route.reason})"
+        return RoutePolicy(route.rule, route.endpoint, route.methods, "redirect", statuses, reason)
