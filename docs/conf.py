@@ -56,6 +56,10 @@ __name__ = "docs_example"
 from flask import Blueprint, Flask
 from flask_https_guard import HSTSPolicy, HTTPSGuard, SSLify, exempt_https, require_https
 from flask_https_guard.testing import assert_redirects_to_https, https_client
+# Warnings a sample triggers on purpose would go to stderr, into the build
+# log; pages that show a warning attach a handler of their own.
+import logging as _logging
+_logging.getLogger("flask_https_guard").addHandler(_logging.NullHandler())
 """
 
 html_theme = "alabaster"
