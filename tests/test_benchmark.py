@@ -88,7 +88,7 @@ def test_quick_run_reports_every_case_and_every_target(tmp_path):
     server = found["Whole server: gunicorn + wrk"]
     for name in CONTENDERS[:3]:
         assert f"\n| {name} | " in server
-    assert "Library measured: commit " in report
+    assert "Library measured: checkout at " in report
     assert report in result.stdout
     assert (ROOT / "BENCHMARKS.md").read_bytes() == committed
 
