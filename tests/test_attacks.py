@@ -273,6 +273,21 @@ def test_guarded_and_unguarded_apps_under_concurrent_load_on_a_real_server():
     assert wrong == []
 
 
+def test_one_marked_view_on_two_unguarded_apps_keeps_each_apps_own_answer():
+    @require_https
+    def shared() -> str:
+        return "shared secret"
+
+    live, debugging = Flask("live"), Flask("debugging")
+    debugging.debug = True  # the defaults are inactive in debug mode
+    for app in (live, debugging):
+        app.add_url_rule("/shared", "shared", shared)
+    # Alternate, so the view's memo of the last app is always the other one.
+    for _ in range(3):
+        assert live.test_client().get("/shared").status_code == 302
+        assert debugging.test_client().get("/shared").status_code == 200
+
+
 # --- Content that never reaches the guard's check -------------------------------
 
 BYPASS = (
@@ -735,6 +750,17 @@ def test_attack_spoofed_https_header_does_not_skip_the_redirect(headers, trusted
     assert response.status_code == 302
     assert response.headers["Location"] == "https://localhost/page"
     assert HSTS not in response.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Forwarded-Proto": "http"}, {"Forwarded": "proto=http"}, {"X-Forwarded-Ssl": "off"}],
+    ids=lambda headers: next(iter(headers)),
+)
+def test_attack_untrusted_http_header_cannot_loop_an_https_request(headers):
+    response = https_client(create_app()).get("/page", headers=headers)
+    assert response.status_code == 200
+    assert response.headers[HSTS] == HSTS_VALUE
 
 
 _CLIENT_JUNK = st.text(
