@@ -23,11 +23,12 @@ import threading
 from typing import Any, Callable, Optional, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app, request
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from .marks import EXEMPT, REQUIRE, mark_enforcing, set_mark
 from .options import resolve_options
-from .state import EXTENSION_KEY, GuardState, guarded_environ
+from .state import EXTENSION_KEY, STATE_ENVIRON_KEY, GuardState, guarded_environ
 
 logger = logging.getLogger("flask_https_guard")
 
@@ -55,7 +56,7 @@ def require_https(target: Markable) -> Markable:
     if isinstance(target, Blueprint):
         # First among the blueprint's own handlers; a no-op on guarded apps,
         # whose guard runs before every handler.
-        target.before_request_funcs.setdefault(None, []).insert(0, _redirect_if_unguarded)
+        target.before_request_funcs.setdefault(None, []).insert(0, _blueprint_enforcer(target))
         return target
     if isinstance(target, type):
         # View.as_view applies the class's decorators, last one outermost.
@@ -90,7 +91,7 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(view)
         async def enforce_https_async(*args: Any, **kwargs: Any) -> Any:
-            if guarded_environ.get() is not None:
+            if _routed_by_its_guard(is_this_view):
                 return await view(*args, **kwargs)
             environ = request.environ
             state = find_defaults(environ)
@@ -100,12 +101,13 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
                 return state.redirect(state.app, environ)
             return _with_hsts(state, await view(*args, **kwargs))
 
+        is_this_view = _is_view(enforce_https_async)
         wrapper: Callable[..., Any] = enforce_https_async
     else:
 
         @functools.wraps(view)
         def enforce_https(*args: Any, **kwargs: Any) -> Any:
-            if guarded_environ.get() is not None:
+            if _routed_by_its_guard(is_this_view):
                 return view(*args, **kwargs)
             environ = request.environ
             state = find_defaults(environ)
@@ -115,9 +117,40 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
                 return state.redirect(state.app, environ)
             return _with_hsts(state, view(*args, **kwargs))
 
+        is_this_view = _is_view(enforce_https)
         wrapper = enforce_https
     mark_enforcing(wrapper)
     return wrapper
+
+
+def _is_view(wrapper: Callable[..., Any]) -> Callable[[GuardState, Rule], bool]:
+    def is_registered_for(state: GuardState, rule: Rule) -> bool:
+        return state.app.view_functions.get(rule.endpoint) is wrapper
+
+    return is_registered_for
+
+
+def _routed_by_its_guard(is_mine: Callable[[GuardState, Rule], bool]) -> bool:
+    """Whether a guard routed the request being handled to this very view.
+
+    The guard's middleware marks the requests that pass through it, but a
+    request can pass through one app's guard and be served by another app
+    (mounted with DispatcherMiddleware inside it, or called from one of its
+    views): that app's marks are its own to enforce. So the request must
+    have been routed by the URL map of the guard's own app, to this view.
+    Anything else takes the slow path, which asks the current app.
+    """
+    environ = guarded_environ.get()
+    if environ is None:
+        return False
+    rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+    state: Optional[GuardState] = environ.get(STATE_ENVIRON_KEY)
+    return (
+        rule is not None
+        and state is not None
+        and rule.map is state.app.url_map
+        and is_mine(state, rule)
+    )
 
 
 class _DefaultsFinder:
@@ -148,20 +181,25 @@ class _DefaultsFinder:
         return state
 
 
-def _redirect_if_unguarded() -> Optional[Response]:
+def _blueprint_enforcer(blueprint: Blueprint) -> Callable[[], Optional[Response]]:
     """A marked blueprint's own before_request function."""
-    if guarded_environ.get() is not None:
-        return None
-    environ = request.environ
-    if environ["wsgi.url_scheme"] == "https":
-        return None
-    state = _defaults_if_unguarded()
-    if state is None or not state.is_active():
-        return None
-    return state.redirect(state.app, environ)
 
+    def is_this_blueprint(state: GuardState, rule: Rule) -> bool:
+        return state.app.blueprints.get(rule.endpoint.rpartition(".")[0]) is blueprint
 
-mark_enforcing(_redirect_if_unguarded)
+    def redirect_if_unguarded() -> Optional[Response]:
+        if _routed_by_its_guard(is_this_blueprint):
+            return None
+        environ = request.environ
+        if environ["wsgi.url_scheme"] == "https":
+            return None
+        state = _defaults_if_unguarded()
+        if state is None or not state.is_active():
+            return None
+        return state.redirect(state.app, environ)
+
+    mark_enforcing(redirect_if_unguarded)
+    return redirect_if_unguarded
 
 
 def _with_hsts(state: GuardState, returned: Any) -> Response:

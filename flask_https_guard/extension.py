@@ -23,7 +23,7 @@ that middleware has set it. Both ways judge the request as the app does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Optional
 
 from flask import Flask, request
@@ -33,7 +33,13 @@ from .headers import SecureHeaderRules
 from .options import GuardOptions, check_option_names, resolve_options
 from .policy import Decision
 from .proxies import WSGIApp, install_proxy_trust
-from .state import EXTENSION_KEY, GuardState, guarded_environ
+from .state import (
+    EXTENSION_KEY,
+    JUDGED_ENVIRON_KEY,
+    STATE_ENVIRON_KEY,
+    GuardState,
+    guarded_environ,
+)
 
 
 class HTTPSGuard:
@@ -146,6 +152,7 @@ def _install_redirect_hook(app: Flask, state: GuardState) -> None:
         environ = request.environ
         if environ["wsgi.url_scheme"] == "https" or (follows_debug and config["DEBUG"]):
             return None
+        environ[JUDGED_ENVIRON_KEY] = True
         return answer_insecure(app, request, environ)
 
     app.before_request_funcs.setdefault(None, []).insert(0, redirect_insecure_request)
@@ -197,28 +204,113 @@ class GuardMiddleware:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        environ[STATE_ENVIRON_KEY] = self.state
         token = guarded_environ.set(environ)
         try:
-            if self.answers_early and environ["wsgi.url_scheme"] != "https":
+            if not self.answers_early:
+                return self._serve_from_inside(environ, start_response)
+            if environ["wsgi.url_scheme"] != "https":
                 answer = self.state.answer_before_app(self.app, environ)
                 if answer is not None:
                     return answer(environ, start_response)
-            rules = self._rules
-            if rules is None:
-                return self.wsgi_app(environ, start_response)
-            config = self.app.config
-            follows_debug = self._follows_debug
-
-            def start_secure_response(
-                status: str, headers: list[tuple[str, str]], exc_info: Any = None
-            ) -> Any:
-                # Read now: middleware inside this one has set the scheme.
-                if environ["wsgi.url_scheme"] == "https" and not (
-                    follows_debug and config["DEBUG"]
-                ):
-                    rules.apply(headers)
-                return start_response(status, headers, exc_info)
-
-            return self.wsgi_app(environ, start_secure_response)
+            return self.wsgi_app(environ, self._secure_start_response(environ, start_response))
         finally:
             guarded_environ.reset(token)
+
+    def _secure_start_response(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Callable[..., Any]:
+        rules = self._rules
+        if rules is None:
+            return start_response
+        config = self.app.config
+        follows_debug = self._follows_debug
+
+        def start_secure_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            # Read now: middleware inside this one has set the scheme.
+            if environ["wsgi.url_scheme"] == "https" and not (follows_debug and config["DEBUG"]):
+                rules.apply(headers)
+            return start_response(status, headers, exc_info)
+
+        return start_secure_response
+
+    def _serve_from_inside(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Serve when middleware sits between this one and the app.
+
+        The app's first before_request function redirects what reaches the
+        app. What the middleware inside answers by itself (a mounted app,
+        static files) never reaches that function, so its response is judged
+        as it starts, once that middleware has set the scheme: a plain-HTTP
+        response the guard did not judge is replaced with the redirect (or
+        400/403) the policy gives its path.
+        """
+        replacement: list[WSGIApp] = []
+        started: list[bool] = []
+        start_secure_response = self._secure_start_response(environ, start_response)
+
+        def start_judged_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            started.append(True)
+            if environ["wsgi.url_scheme"] != "https" and JUDGED_ENVIRON_KEY not in environ:
+                answer = self.state.answer_before_app(self.app, environ, routed=False)
+                if answer is not None:
+                    replacement.append(answer)
+                    return _discard
+            return start_secure_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, start_judged_response)
+        if replacement:
+            _close(body)
+            return replacement[0](environ, start_response)
+        if started:
+            return body  # as it is, so a server's file wrapper still works
+        return _ReplaceableBody(body, replacement, environ, start_response)
+
+
+def _discard(data: bytes) -> None:
+    """The write() callable of a response that is being replaced."""
+
+
+def _close(body: Iterable[bytes]) -> None:
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
+
+
+class _ReplaceableBody:
+    """The body of a response whose start may still be replaced.
+
+    A WSGI app may call start_response only when its body is first iterated;
+    if that call was replaced, the replacement's body is sent instead.
+    """
+
+    def __init__(
+        self,
+        body: Iterable[bytes],
+        replacement: list[WSGIApp],
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+    ) -> None:
+        self._body = body
+        self._replacement = replacement
+        self._environ = environ
+        self._start_response = start_response
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = iter(self._body)
+        first = next(chunks, None)
+        if self._replacement:
+            _close(self._body)
+            yield from self._replacement[0](self._environ, self._start_response)
+            return
+        if first is not None:
+            yield first
+        yield from chunks
+
+    def close(self) -> None:
+        _close(self._body)

@@ -134,6 +134,36 @@ def https_url(
     return RedirectTarget(redirect_host, redirect_port).url(environ, trusted_hosts)
 
 
+def named_hosts(app: Any) -> tuple[str, ...]:
+    """The hosts a Flask app's own config names, as TRUSTED_HOSTS entries.
+
+    ``SERVER_NAME`` without its port (a leading-dot entry adds its
+    subdomains when the app uses ``subdomain_matching``); for a
+    ``host_matching`` app, the host of every rule, where a variable part
+    (``<tenant>.example.com``) trusts the subdomains of what follows it.
+    """
+    if app.url_map.host_matching:
+        hosts = {_rule_host(rule.host) for rule in app.url_map.iter_rules() if rule.host}
+        return tuple(sorted(host for host in hosts if host))
+    server_name = _without_port(app.config["SERVER_NAME"])
+    if app.subdomain_matching:
+        return (server_name, "." + server_name)
+    return (server_name,)
+
+
+def _rule_host(host: str) -> str:
+    if "<" in host:
+        rest = host[host.rindex(">") + 1 :]
+        return _without_port(rest) if rest.startswith(".") else ""
+    return _without_port(host)
+
+
+def _without_port(host: str) -> str:
+    if host.startswith("["):
+        return host[: host.index("]") + 1] if "]" in host else host
+    return host.partition(":")[0]
+
+
 def trusted_host_list(trusted_hosts: TrustedHosts) -> tuple[str, ...]:
     """``TRUSTED_HOSTS`` as a tuple of entries.
 

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, Optional
 from flask import Flask, Request
 from werkzeug.exceptions import Forbidden, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
-from .location import RedirectTarget
+from .location import RedirectTarget, named_hosts
 from .loop_hints import loop_hint
 from .options import GuardOptions
 from .policy import Decision, Policy
@@ -41,6 +42,10 @@ EXTENSION_KEY = "https_guard"
 guarded_environ: ContextVar[Optional[dict[str, Any]]] = ContextVar(
     "flask_https_guard.guarded_environ", default=None
 )
+#: Where the guard's middleware puts its GuardState in the environ.
+STATE_ENVIRON_KEY = "flask_https_guard.state"
+#: Set by the in-app redirect hook on the plain-HTTP requests it judged.
+JUDGED_ENVIRON_KEY = "flask_https_guard.judged"
 
 #: Methods that are redirected with 302/301; every other method gets 307/308
 #: so that the method and the body survive (RFC 9110 15.4).
@@ -88,6 +93,7 @@ class GuardState:
         self._lock = threading.Lock()
         self._loop_warned = False
         self._reported_endpoints: set[Optional[str]] = set()
+        self._named_hosts: tuple[Any, tuple[str, ...]] = (None, ())
 
     def is_active(self) -> bool:
         """Whether the guard acts now: ``enabled``, or not in debug mode."""
@@ -105,23 +111,20 @@ class GuardState:
             return InsecureWriteRejected.code
         return 308 if options.permanent else 307
 
-    def answer_before_app(self, app: Flask, environ: dict[str, Any]) -> Optional[WSGIApp]:
-        """The answer to a plain-HTTP request, given before the app runs.
+    def answer_before_app(
+        self, app: Flask, environ: dict[str, Any], routed: bool = True
+    ) -> Optional[WSGIApp]:
+        """The answer to a plain-HTTP request, given outside the app.
 
         A redirect, a 400 or a 403 as a WSGI application, or None to let the
-        app serve the request. The endpoint comes from the app's URL map, the
-        way Flask itself will match it.
+        request be served. With ``routed``, the endpoint comes from the app's
+        URL map, the way Flask itself will match it; without, the request is
+        one that middleware answered without the app, and has no endpoint.
         """
         if not self.is_active():
             return None
         request = app.request_class(environ)
-        try:
-            rule, _ = app.create_url_adapter(request).match(return_rule=True)  # type: ignore[union-attr]
-        except HTTPException:
-            # Not found, wrong method, an untrusted Host: no endpoint, as in
-            # Flask, where request.url_rule is None for them.
-            rule = None
-        request.url_rule = rule
+        request.url_rule = _matching_rule(app, request) if routed else None
         try:
             return self.answer_insecure(app, request, environ)
         except HTTPException as refusal:
@@ -152,12 +155,35 @@ class GuardState:
         status = self.status_for(environ["REQUEST_METHOD"])
         if status == InsecureWriteRejected.code:
             raise InsecureWriteRejected()
-        location = self.redirect_target.url(environ, self._config.get("TRUSTED_HOSTS"))
+        trusted_hosts = self._config.get("TRUSTED_HOSTS") or self._hosts_the_app_names()
+        location = self.redirect_target.url(environ, trusted_hosts)
         if not self._loop_warned:
             self._warn_if_loop(environ)
         return app.response_class(
             status=status, headers=[("Location", location), ("Content-Length", "0")]
         )
+
+    def _hosts_the_app_names(self) -> tuple[str, ...]:
+        """The hosts the app's own config names, for apps without TRUSTED_HOSTS.
+
+        ``SERVER_NAME`` (and its subdomains with ``subdomain_matching``), or
+        the hosts of the rules of a ``host_matching`` app: Flask builds its
+        own external URLs on them, so a redirect to any other Host is refused
+        rather than reflected.
+        """
+        app = self.app
+        server_name = app.config.get("SERVER_NAME")
+        if app.url_map.host_matching:
+            key: Any = ("rules", len(app.view_functions))
+        elif server_name:
+            key = (server_name, app.subdomain_matching)
+        else:
+            return ()
+        cached_key, hosts = self._named_hosts
+        if cached_key != key:
+            hosts = named_hosts(app)
+            self._named_hosts = (key, hosts)  # one assignment: threads see a pair
+        return hosts
 
     def _warn_if_loop(self, environ: dict[str, Any]) -> None:
         hint = loop_hint(environ, self.options)
@@ -183,13 +209,23 @@ class GuardState:
                 return
             self._reported_endpoints.add(endpoint)
         logger.warning(
-            "report_only: %s %s (endpoint %s) arrived over plain HTTP and would be"
+            "report_only: %s %r (endpoint %s) arrived over plain HTTP and would be"
             " redirected to https (%s). Logged once per endpoint.",
             environ["REQUEST_METHOD"],
             environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
             endpoint or "unrouted",
             decision.reason,
         )
+
+
+def _matching_rule(app: Flask, request: Request) -> Optional[Rule]:
+    try:
+        rule, _ = app.create_url_adapter(request).match(return_rule=True)  # type: ignore[union-attr]
+    except HTTPException:
+        # Not found, wrong method, an untrusted Host: no endpoint, as in
+        # Flask, where request.url_rule is None for them.
+        return None
+    return rule
 
 
 def guard_state(app: Flask) -> Optional[GuardState]:

@@ -91,16 +91,7 @@ def test_baseline_an_unguarded_apps_marks_redirect_plain_http(path):
 
 # --- A guard on one app must not switch off another app's marks ------------
 
-LEAK = (
-    "guarded_environ leaks: the guard sets it for every request passing"
-    " through its middleware, and an unguarded app's @require_https wrapper"
-    " (view or blueprint) reads 'any guard present' as 'my marks are"
-    " enforced', so it serves plain HTTP; adding a guard to the outer app"
-    " removes the protection the inner app had on its own"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=LEAK)
 @pytest.mark.parametrize("path", MARKED_PATHS)
 def test_attack_sub_app_mounted_inside_a_guard_loses_its_require_https(path):
     # Flask's documented way to mount apps, done before init_app.
@@ -112,7 +103,6 @@ def test_attack_sub_app_mounted_inside_a_guard_loses_its_require_https(path):
     assert response.headers["Location"] == "https://localhost/sub" + path
 
 
-@pytest.mark.xfail(strict=True, reason=LEAK)
 def test_attack_unguarded_app_called_from_a_guarded_view_loses_its_require_https():
     inner = marked_app()
     outer = Flask("outer")
@@ -128,7 +118,6 @@ def test_attack_unguarded_app_called_from_a_guarded_view_loses_its_require_https
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason=LEAK + " (asyncio.to_thread copies the context)")
 def test_attack_guarded_async_view_handing_work_to_a_thread_leaks_the_guard():
     inner = marked_app()
     outer = Flask("outer_async")
@@ -290,16 +279,7 @@ def test_one_marked_view_on_two_unguarded_apps_keeps_each_apps_own_answer():
 
 # --- Content that never reaches the guard's check -------------------------------
 
-BYPASS = (
-    "global mode does not redirect what middleware installed before init_app"
-    " answers itself: the guard only redirects from the Flask app's first"
-    " before_request function then, so a mounted app or static files are"
-    " served over plain HTTP (HG019 says the redirect moves, not that these"
-    " are skipped)"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=BYPASS)
 @pytest.mark.parametrize("middleware", ["dispatcher", "shared-data"])
 def test_attack_global_mode_skips_content_of_middleware_wrapped_before_init_app(
     middleware, tmp_path
@@ -431,46 +411,24 @@ def _host_matching_app() -> Flask:
     return app
 
 
-SERVER_NAME_IGNORED = (
-    "the Location takes a forged Host although the app names its host ({}):"
-    " Flask's url_for(_external=True) answers https://app.example/ for the"
-    " same request, the guard https://evil.example/page; a shared cache that"
-    " does not key on Host can store that redirect for everyone"
-)
-
-
 @pytest.mark.filterwarnings("ignore:Current server name")
 @pytest.mark.parametrize(
     "make_app",
     [
-        pytest.param(
-            _server_name_app,
-            id="server-name",
-            marks=pytest.mark.xfail(strict=True, reason=SERVER_NAME_IGNORED.format("SERVER_NAME")),
-        ),
-        pytest.param(
-            _subdomain_matching_app,
-            id="subdomain-matching",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=SERVER_NAME_IGNORED.format("SERVER_NAME with subdomain_matching"),
-            ),
-        ),
-        pytest.param(
-            _host_matching_app,
-            id="host-matching",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=SERVER_NAME_IGNORED.format("host_matching with every rule on app.example")
-                + "; the request matches no rule, so global mode redirects it",
-            ),
-        ),
+        pytest.param(_server_name_app, id="server-name"),
+        pytest.param(_subdomain_matching_app, id="subdomain-matching"),
+        pytest.param(_host_matching_app, id="host-matching"),
     ],
 )
 def test_attack_forged_host_when_the_app_names_its_own_host(make_app):
+    # Flask builds its own external URLs on SERVER_NAME or the rules' hosts;
+    # the redirect refuses any other Host instead of reflecting it.
     response = call_wsgi(make_app(), "/page", HTTP_HOST="evil.example")
     location = response.headers.get("Location")
     assert location is None or urlsplit(location).hostname == "app.example", location
+    assert response.status_code == 400
+    own = call_wsgi(make_app(), "/page", HTTP_HOST="app.example")
+    assert own.headers["Location"] == "https://app.example/page"
 
 
 def test_accepted_hosts_memory_is_bounded_under_many_distinct_hosts():
@@ -1077,14 +1035,6 @@ def test_attack_report_only_logs_each_endpoint_once_whatever_the_client_sends(ca
     assert len([r for r in caplog.records if "report_only" in r.getMessage()]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "report_only logs SCRIPT_NAME + PATH_INFO with %s: a client's"
-        " %0d%0a in the path becomes a raw CR/LF in the log, so the first"
-        " request to an endpoint can forge log lines"
-    ),
-)
 def test_attack_report_only_log_line_has_no_raw_line_break(caplog):
     app = create_app(report_only=True)
     with caplog.at_level(logging.WARNING, logger="flask_https_guard"):

@@ -394,3 +394,35 @@ def test_a_string_trusted_hosts_is_one_entry_not_its_characters():
 def test_ipv6_trusted_hosts_match_the_exact_address(host, status):
     app = hostile_app(trusted_hosts=["[2001:db8::1]"])
     assert call_wsgi(app, "/page", HTTP_HOST=host).status_code == status
+
+
+@pytest.mark.filterwarnings("ignore:Current server name")
+@pytest.mark.parametrize(
+    ("subdomain_matching", "host", "status"),
+    [
+        (False, "app.example", 302),
+        (False, "app.example:8080", 302),
+        (False, "shop.app.example", 400),
+        (False, "evil.example", 400),
+        (True, "shop.app.example", 302),
+        (True, "app.example", 302),
+        (True, "evil.example", 400),
+    ],
+)
+def test_server_name_limits_the_redirect_without_trusted_hosts(subdomain_matching, host, status):
+    app = hostile_app()
+    app.config["SERVER_NAME"] = "app.example:443"
+    app.subdomain_matching = subdomain_matching
+    assert call_wsgi(app, "/page", HTTP_HOST=host).status_code == status
+
+
+def test_host_matching_rules_name_the_hosts_redirects_may_go_to():
+    from flask_https_guard import HTTPSGuard
+
+    app = Flask(__name__, host_matching=True, static_host="app.example")
+    app.add_url_rule("/page", "page", lambda: "page", host="app.example")
+    app.add_url_rule("/page", "tenant", lambda: "tenant", host="<tenant>.shop.example")
+    HTTPSGuard(app)
+    assert call_wsgi(app, "/page", HTTP_HOST="app.example").status_code == 302
+    assert call_wsgi(app, "/page", HTTP_HOST="acme.shop.example").status_code == 302
+    assert call_wsgi(app, "/page", HTTP_HOST="evil.example").status_code == 400

@@ -53,8 +53,8 @@ def test_each_endpoint_is_logged_once_with_the_reason(caplog):
             client.get("/", base_url=HTTPS)
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 2, messages
-    assert "GET / (endpoint index)" in messages[0]
-    assert "GET /other (endpoint other)" in messages[1]
+    assert "GET '/' (endpoint index)" in messages[0]
+    assert "GET '/other' (endpoint other)" in messages[1]
     assert all("global mode" in message for message in messages)
 
 

@@ -185,9 +185,14 @@ def _check_placement(state: GuardState) -> list[Finding]:
             "info",
             "app.wsgi_app was already wrapped when the guard was installed, so"
             " middleware inside the guard may still change the scheme: plain HTTP"
-            " is answered from the app's first before_request function, which costs"
-            " more per request and lets the app's request_started receivers run first.",
-            "Call init_app before wrapping app.wsgi_app (ProxyFix included), or use"
-            " trusted_proxies instead of your own ProxyFix.",
+            " that reaches the app is redirected from its first before_request"
+            " function (request_started receivers run first, and it costs more per"
+            " request), and what that middleware answers itself is judged as its"
+            " response starts.",
+            "For the app's own requests, call init_app before wrapping"
+            " app.wsgi_app, or use trusted_proxies instead of your own ProxyFix;"
+            " keep inside the guard only middleware that serves content of its"
+            " own (static files, mounted apps), since what is wrapped after"
+            " init_app is outside the guard.",
         )
     ]
