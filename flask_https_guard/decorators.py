@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 
 from .marks import EXEMPT, REQUIRE, mark_enforcing, set_mark
 from .options import resolve_options
-from .state import EXTENSION_KEY, STATE_ENVIRON_KEY, GuardState, guarded_environ
+from .state import EXTENSION_KEY, GuardState, guarded_request
 
 logger = logging.getLogger("flask_https_guard")
 
@@ -91,7 +91,7 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(view)
         async def enforce_https_async(*args: Any, **kwargs: Any) -> Any:
-            if _routed_by_its_guard(is_this_view):
+            if _guard_routed_to_view(enforce_https_async):
                 return await view(*args, **kwargs)
             environ = request.environ
             state = find_defaults(environ)
@@ -101,13 +101,12 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
                 return state.redirect(state.app, environ)
             return _with_hsts(state, await view(*args, **kwargs))
 
-        is_this_view = _is_view(enforce_https_async)
         wrapper: Callable[..., Any] = enforce_https_async
     else:
 
         @functools.wraps(view)
         def enforce_https(*args: Any, **kwargs: Any) -> Any:
-            if _routed_by_its_guard(is_this_view):
+            if _guard_routed_to_view(enforce_https):
                 return view(*args, **kwargs)
             environ = request.environ
             state = find_defaults(environ)
@@ -117,40 +116,35 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
                 return state.redirect(state.app, environ)
             return _with_hsts(state, view(*args, **kwargs))
 
-        is_this_view = _is_view(enforce_https)
         wrapper = enforce_https
     mark_enforcing(wrapper)
     return wrapper
 
 
-def _is_view(wrapper: Callable[..., Any]) -> Callable[[GuardState, Rule], bool]:
-    def is_registered_for(state: GuardState, rule: Rule) -> bool:
-        return state.app.view_functions.get(rule.endpoint) is wrapper
-
-    return is_registered_for
-
-
-def _routed_by_its_guard(is_mine: Callable[[GuardState, Rule], bool]) -> bool:
-    """Whether a guard routed the request being handled to this very view.
+def _guard_routed_to_view(view: Callable[..., Any]) -> bool:
+    """Whether the app's own guard routed the request being handled to ``view``.
 
     The guard's middleware marks the requests that pass through it, but a
     request can pass through one app's guard and be served by another app
     (mounted with DispatcherMiddleware inside it, or called from one of its
     views): that app's marks are its own to enforce. So the request must
-    have been routed by the URL map of the guard's own app, to this view.
-    Anything else takes the slow path, which asks the current app.
+    have been routed by the URL map of the guard's own app, to this very
+    view. Anything else takes the slow path, which asks the current app.
     """
-    environ = guarded_environ.get()
-    if environ is None:
-        return False
+    rule, state = _rule_routed_under_a_guard()
+    return rule is not None and state.view_functions.get(rule.endpoint) is view  # type: ignore[union-attr]
+
+
+def _rule_routed_under_a_guard() -> tuple[Optional[Rule], Optional[GuardState]]:
+    """The URL rule of the request a guard's app is handling, and that guard."""
+    entry = guarded_request.get()
+    if entry is None:
+        return None, None
+    state, environ = entry
     rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
-    state: Optional[GuardState] = environ.get(STATE_ENVIRON_KEY)
-    return (
-        rule is not None
-        and state is not None
-        and rule.map is state.app.url_map
-        and is_mine(state, rule)
-    )
+    if rule is None or rule.map is not state.url_map:
+        return None, None
+    return rule, state
 
 
 class _DefaultsFinder:
@@ -184,11 +178,9 @@ class _DefaultsFinder:
 def _blueprint_enforcer(blueprint: Blueprint) -> Callable[[], Optional[Response]]:
     """A marked blueprint's own before_request function."""
 
-    def is_this_blueprint(state: GuardState, rule: Rule) -> bool:
-        return state.app.blueprints.get(rule.endpoint.rpartition(".")[0]) is blueprint
-
     def redirect_if_unguarded() -> Optional[Response]:
-        if _routed_by_its_guard(is_this_blueprint):
+        rule, state = _rule_routed_under_a_guard()
+        if rule is not None and state.blueprints.get(rule.endpoint.rpartition(".")[0]) is blueprint:  # type: ignore[union-attr]
             return None
         environ = request.environ
         if environ["wsgi.url_scheme"] == "https":

@@ -36,9 +36,8 @@ from .proxies import WSGIApp, install_proxy_trust
 from .state import (
     EXTENSION_KEY,
     JUDGED_ENVIRON_KEY,
-    STATE_ENVIRON_KEY,
     GuardState,
-    guarded_environ,
+    guarded_request,
 )
 
 
@@ -204,8 +203,7 @@ class GuardMiddleware:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        environ[STATE_ENVIRON_KEY] = self.state
-        token = guarded_environ.set(environ)
+        token = guarded_request.set((self.state, environ))
         try:
             if not self.answers_early:
                 return self._serve_from_inside(environ, start_response)
@@ -213,9 +211,10 @@ class GuardMiddleware:
                 answer = self.state.answer_before_app(self.app, environ)
                 if answer is not None:
                     return answer(environ, start_response)
+                return self.wsgi_app(environ, start_response)
             return self.wsgi_app(environ, self._secure_start_response(environ, start_response))
         finally:
-            guarded_environ.reset(token)
+            guarded_request.reset(token)
 
     def _secure_start_response(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

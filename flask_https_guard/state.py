@@ -34,16 +34,13 @@ logger = logging.getLogger("flask_https_guard")
 
 EXTENSION_KEY = "https_guard"
 
-#: The WSGI environ of the request a guarded app is handling, set by the
-#: guard's WSGI wrapper for the length of the call and None everywhere else.
-#: The redirect hook reads the scheme from it, and a view's own
-#: @require_https wrapper learns from it that a guard already enforces its
-#: mark; both cost a fraction of a lookup through ``flask.request``.
-guarded_environ: ContextVar[Optional[dict[str, Any]]] = ContextVar(
-    "flask_https_guard.guarded_environ", default=None
+#: The guard and the WSGI environ of the request passing through the guard's
+#: middleware, for the length of the call; None everywhere else. A view's
+#: own @require_https wrapper learns from it, for a fraction of the cost of
+#: a lookup through ``flask.request``, that its app's guard enforces its mark.
+guarded_request: ContextVar[Optional[tuple[GuardState, dict[str, Any]]]] = ContextVar(
+    "flask_https_guard.guarded_request", default=None
 )
-#: Where the guard's middleware puts its GuardState in the environ.
-STATE_ENVIRON_KEY = "flask_https_guard.state"
 #: Set by the in-app redirect hook on the plain-HTTP requests it judged.
 JUDGED_ENVIRON_KEY = "flask_https_guard.judged"
 
@@ -79,6 +76,10 @@ class GuardState:
         self.guard = guard
         self.app = app
         self.app_name = app.name
+        # Read on every request by @require_https wrappers (decorators.py).
+        self.url_map = app.url_map
+        self.view_functions = app.view_functions
+        self.blueprints = app.blueprints
         self.options = options
         self.policy = Policy(app, options.global_mode, options.skips)
         #: The ProxyFix the guard installed for ``trusted_proxies``, if any
