@@ -28,8 +28,8 @@ time), ``hsts`` (the header and the preload list), ``mixed_content``,
 human output), ``command`` (the click command).
 """
 
+from ..findings import LEVELS, Finding
 from .command import probe_command
-from .findings import LEVELS, Finding
 from .hops import Hop, ProbeUsageError
 from .hsts import parse_hsts
 from .report import ProbeReport, probe

@@ -8,7 +8,7 @@ from typing import Optional
 
 import click
 
-from .findings import LEVELS
+from ..findings import LEVELS
 from .hops import DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ProbeUsageError
 from .report import WIDTH, format_report, probe
 

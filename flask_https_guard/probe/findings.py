@@ -7,9 +7,9 @@ HP04x connection, HP05x mixed content, HP06x redirect chain.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from ..findings import Finding
 from .hops import (
     CERTIFICATE_EXPIRED,
     CERTIFICATE_HOST,
@@ -27,27 +27,8 @@ from .hops import (
 from .hsts import PRELOAD_MIN_MAX_AGE, PreloadStatus, parse_hsts
 from .mixed_content import ACTIVE, FORM, PASSIVE, MixedContent, MixedContentScan
 
-LEVELS = ("info", "warning", "error")
 #: A certificate with fewer days left than this gives a warning (HP034).
 EXPIRY_WARNING_DAYS = 14
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem the probe found; ``id`` is stable for scripts and docs."""
-
-    id: str
-    level: str
-    message: str
-    hint: str
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-
-def reaches(level: str, fail_level: str) -> bool:
-    """Whether a finding of ``level`` is at or above ``fail_level``."""
-    return LEVELS.index(level) >= LEVELS.index(fail_level)
 
 
 _TRUST_PROXY_HINT = (

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .findings import LEVELS, Finding, check, reaches
+from ..findings import LEVELS, Finding, reaches
+from .findings import check
 from .hops import (
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_TIMEOUT,
