@@ -21,7 +21,7 @@ HG004   warning  HSTS max-age below one year (or 0, which makes browsers
 HG005   error    HSTS preload asked for, but plain HTTP does not redirect to
                  https on the same host first.
 HG006   warning  ``SESSION_COOKIE_SECURE`` is off.
-HG007   warning  Neither ``TRUSTED_HOSTS`` nor ``redirect_host``: the redirect
+HG007   warning  No ``TRUSTED_HOSTS``, ``SERVER_NAME`` or ``redirect_host``: the redirect
                  follows the client's Host header.
 HG008   warning  An exempt route accepts POST, PUT, PATCH or DELETE.
 HG009   info     Which layer decides a request's scheme.

@@ -97,22 +97,21 @@ def _check_cookies(app: Flask) -> list[Finding]:
 
 
 def _check_hosts(app: Flask, redirect_host: Optional[str]) -> list[Finding]:
-    if redirect_host is not None or app.config.get("TRUSTED_HOSTS"):
+    # Each of these limits the host the redirect goes to (state.py).
+    if (
+        redirect_host is not None
+        or app.config.get("TRUSTED_HOSTS")
+        or app.config.get("SERVER_NAME")
+        or app.url_map.host_matching
+    ):
         return []
-    server_name = app.config.get("SERVER_NAME")
-    hint = "Set TRUSTED_HOSTS to the app's host names, or redirect_host."
-    if server_name:
-        hint = (
-            f"SERVER_NAME ({server_name}) does not limit the Host the redirect"
-            f" uses; set TRUSTED_HOSTS = [{server_name!r}] or redirect_host."
-        )
     return [
         Finding(
             "HG007",
             "warning",
-            "No TRUSTED_HOSTS and no redirect_host: redirects go to whatever host"
-            " the client's Host header names.",
-            hint,
+            "No TRUSTED_HOSTS, SERVER_NAME or redirect_host: redirects go to"
+            " whatever host the client's Host header names.",
+            "Set TRUSTED_HOSTS to the app's host names, or redirect_host.",
         )
     ]
 
