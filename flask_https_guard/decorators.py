@@ -23,12 +23,11 @@ import threading
 from typing import Any, Callable, Optional, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app, request
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
 from .marks import EXEMPT, REQUIRE, mark_enforcing, set_mark
 from .options import resolve_options
-from .state import EXTENSION_KEY, GuardState, guarded_request
+from .state import EXTENSION_KEY, GuardState
 
 logger = logging.getLogger("flask_https_guard")
 
@@ -83,16 +82,14 @@ def exempt_https(target: Markable) -> Markable:
 def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a marked view so it enforces HTTPS on an app without a guard.
 
-    On a guarded app the wrapper only reads a context variable: the guard
-    has already redirected plain HTTP before the view was reached.
+    On a guarded app the wrapper only looks the request's app up and calls
+    the view: the guard has already redirected plain HTTP.
     """
     find_defaults = _DefaultsFinder()
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def enforce_https_async(*args: Any, **kwargs: Any) -> Any:
-            if _guard_routed_to_view(enforce_https_async):
-                return await view(*args, **kwargs)
             environ = request.environ
             state = find_defaults(environ)
             if state is None:
@@ -106,8 +103,6 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(view)
         def enforce_https(*args: Any, **kwargs: Any) -> Any:
-            if _guard_routed_to_view(enforce_https):
-                return view(*args, **kwargs)
             environ = request.environ
             state = find_defaults(environ)
             if state is None:
@@ -121,42 +116,18 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _guard_routed_to_view(view: Callable[..., Any]) -> bool:
-    """Whether the app's own guard routed the request being handled to ``view``.
-
-    The guard's middleware marks the requests that pass through it, but a
-    request can pass through one app's guard and be served by another app
-    (mounted with DispatcherMiddleware inside it, or called from one of its
-    views): that app's marks are its own to enforce. So the request must
-    have been routed by the URL map of the guard's own app, to this very
-    view. Anything else takes the slow path, which asks the current app.
-    """
-    rule, state = _rule_routed_under_a_guard()
-    return rule is not None and state.view_functions.get(rule.endpoint) is view  # type: ignore[union-attr]
-
-
-def _rule_routed_under_a_guard() -> tuple[Optional[Rule], Optional[GuardState]]:
-    """The URL rule of the request a guard's app is handling, and that guard."""
-    entry = guarded_request.get()
-    if entry is None:
-        return None, None
-    state, environ = entry
-    rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
-    if rule is None or rule.map is not state.url_map:
-        return None, None
-    return rule, state
-
-
 class _DefaultsFinder:
-    """Finds the default state to enforce a view's mark with on an unguarded app.
+    """The default state to enforce a mark with, on the app serving the request.
 
-    Returns None when the app has a guard after all (one with
-    ``enabled=False`` installs nothing on the request path) or the defaults
-    are inactive (debug mode). Looking the app up through ``current_app``
-    costs as much as a third of a small request, so the answer is kept for
-    the app whose URL map routed the last request: Werkzeug stores the
-    request in ``environ["werkzeug.request"]``, and its ``url_rule`` knows
-    its map. A view registered on several apps looks each up again.
+    None when that app has a guard (which enforces the mark itself, or was
+    told not to) or the defaults are inactive (debug mode). Looking the app
+    up through ``current_app`` costs as much as a third of a small request,
+    so the answer is kept for the app whose URL map routed the last request:
+    Werkzeug keeps the request in ``environ["werkzeug.request"]``, and its
+    ``url_rule`` knows its map. This follows the request, not the thread or
+    context: an app mounted inside another, or called from another's view,
+    gets its own answer. A view registered on several apps looks each up
+    again when the app changes.
     """
 
     def __init__(self) -> None:
@@ -177,16 +148,14 @@ class _DefaultsFinder:
 
 def _blueprint_enforcer(blueprint: Blueprint) -> Callable[[], Optional[Response]]:
     """A marked blueprint's own before_request function."""
+    find_defaults = _DefaultsFinder()
 
     def redirect_if_unguarded() -> Optional[Response]:
-        rule, state = _rule_routed_under_a_guard()
-        if rule is not None and state.blueprints.get(rule.endpoint.rpartition(".")[0]) is blueprint:  # type: ignore[union-attr]
-            return None
         environ = request.environ
         if environ["wsgi.url_scheme"] == "https":
             return None
-        state = _defaults_if_unguarded()
-        if state is None or not state.is_active():
+        state = find_defaults(environ)
+        if state is None:
             return None
         return state.redirect(state.app, environ)
 

@@ -30,7 +30,6 @@ from flask import Flask, request
 from werkzeug.wrappers import Response
 
 from .headers import SecureHeaderRules
-from .marks import enforces_itself
 from .options import GuardOptions, check_option_names, resolve_options
 from .policy import Decision
 from .proxies import WSGIApp, install_proxy_trust
@@ -38,7 +37,6 @@ from .state import (
     EXTENSION_KEY,
     JUDGED_ENVIRON_KEY,
     GuardState,
-    guarded_request,
 )
 
 
@@ -200,32 +198,35 @@ class GuardMiddleware:
         )
         self._rules = rules if rules else None
         self._follows_debug = options.enabled is None
-        self._marks = _SelfEnforcingMarks(app)
+        self._config = app.config
 
     def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        if not self._marks.present():
-            return self._serve(environ, start_response)
-        # Tell the app's @require_https wrappers that its guard has this
-        # request (costly enough to skip for apps without them).
-        token = guarded_request.set((self.state, environ))
-        try:
-            return self._serve(environ, start_response)
-        finally:
-            guarded_request.reset(token)
-
-    def _serve(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if not self.answers_early:
             return self._serve_from_inside(environ, start_response)
         if environ["wsgi.url_scheme"] != "https":
-            answer = self.state.answer_before_app(self.app, environ)
-            if answer is not None:
-                return answer(environ, start_response)
+            return self._serve_plain_http(environ, start_response)
+        # The secure path, the one most requests take: kept to one closure.
+        rules = self._rules
+        if rules is None or (self._follows_debug and self._config["DEBUG"]):
             return self.wsgi_app(environ, start_response)
-        return self.wsgi_app(environ, self._secure_start_response(environ, start_response))
+
+        def start_secure_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            rules.apply(headers)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_secure_response)
+
+    def _serve_plain_http(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        answer = self.state.answer_before_app(self.app, environ)
+        if answer is not None:
+            return answer(environ, start_response)
+        return self.wsgi_app(environ, start_response)
 
     def _secure_start_response(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -233,7 +234,7 @@ class GuardMiddleware:
         rules = self._rules
         if rules is None:
             return start_response
-        config = self.app.config
+        config = self._config
         follows_debug = self._follows_debug
 
         def start_secure_response(
@@ -280,30 +281,6 @@ class GuardMiddleware:
         if started:
             return body  # as it is, so a server's file wrapper still works
         return _ReplaceableBody(body, replacement, environ, start_response)
-
-
-class _SelfEnforcingMarks:
-    """Whether an app has views or blueprints marked by a self-enforcing @require_https.
-
-    Looked at again only when the app's view registry grows, which is one
-    length comparison per request.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        self._app = app
-        self._seen: tuple[int, bool] = (-1, False)
-
-    def present(self) -> bool:
-        count, present = self._seen
-        views = self._app.view_functions
-        if len(views) != count:
-            present = any(map(enforces_itself, views.values())) or any(
-                enforces_itself(function)
-                for functions in self._app.before_request_funcs.values()
-                for function in functions
-            )
-            self._seen = (len(views), present)  # one assignment: threads see a pair
-        return present
 
 
 def _discard(data: bytes) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Optional
 
 from flask import Flask, Request
@@ -34,13 +33,6 @@ logger = logging.getLogger("flask_https_guard")
 
 EXTENSION_KEY = "https_guard"
 
-#: The guard and the WSGI environ of the request passing through the guard's
-#: middleware, for the length of the call; None everywhere else. A view's
-#: own @require_https wrapper learns from it, for a fraction of the cost of
-#: a lookup through ``flask.request``, that its app's guard enforces its mark.
-guarded_request: ContextVar[Optional[tuple[GuardState, dict[str, Any]]]] = ContextVar(
-    "flask_https_guard.guarded_request", default=None
-)
 #: Set by the in-app redirect hook on the plain-HTTP requests it judged.
 JUDGED_ENVIRON_KEY = "flask_https_guard.judged"
 
@@ -76,10 +68,6 @@ class GuardState:
         self.guard = guard
         self.app = app
         self.app_name = app.name
-        # Read on every request by @require_https wrappers (decorators.py).
-        self.url_map = app.url_map
-        self.view_functions = app.view_functions
-        self.blueprints = app.blueprints
         self.options = options
         self.policy = Policy(app, options.global_mode, options.skips)
         #: The ProxyFix the guard installed for ``trusted_proxies``, if any
