@@ -48,8 +48,19 @@ class Deployment:
     def https_url(self) -> str:
         return f"https://{HOST}:{self.https_port}"
 
-    def log(self, name: str) -> str:
-        return (self.directory / name).read_text()
+    def log(self, name: str, waiting_for: str = "") -> str:
+        """An nginx log; with ``waiting_for``, once that text is in it.
+
+        nginx writes the access log line after it has sent the response, so
+        a client can be done before the line is there (bounded wait).
+        """
+        path = self.directory / name
+        for _ in range(100):
+            text = path.read_text()
+            if waiting_for in text:
+                break
+            time.sleep(0.05)
+        return text
 
 
 def nginx_config(directory: Path, http_port: int, https_port: int, app_port: int, cert) -> Path:
@@ -242,7 +253,9 @@ def test_curl_hsts_cache_upgrades_http_before_it_is_sent(deployment):
     control = curl(deployment, f"http://{HOST}{control_probe}", *connect)
     assert control.status == 302
 
-    http_log, https_log = deployment.log("http-access.log"), deployment.log("https-access.log")
+    # The control request went out last: once it is logged, so is the rest.
+    http_log = deployment.log("http-access.log", waiting_for=control_probe)
+    https_log = deployment.log("https-access.log", waiting_for=upgraded_probe)
     assert upgraded_probe not in http_log
     assert upgraded_probe in https_log
     assert control_probe in http_log  # the log does record plain-HTTP requests
