@@ -185,7 +185,7 @@ def _defaults_if_unguarded() -> Optional[GuardState]:
     """
     extensions = current_app.extensions
     if EXTENSION_KEY in extensions:
-        return None  # guarded; the view was called outside app.wsgi_app
+        return None  # the app's guard enforces the mark (or was told not to)
     state = extensions.get(_DEFAULTS_KEY)
     if state is None:
         # app_context().app is the app object itself, not the proxy.
