@@ -110,13 +110,10 @@ def wsgi_server(app: Any) -> Iterator[int]:
         server.server_close()
 
 
-def start_nginx(directory: Path, servers: str, ports: Sequence[int]) -> ManagedProcess:
-    """Run nginx in the foreground with ``servers`` as its ``http { }`` block.
-
-    Everything nginx writes (pid, logs, temp files) stays in ``directory``;
-    returns once it listens on every port in ``ports``. Stop it with ``stop()``.
-    """
-    nginx = require_program("nginx")
+def write_nginx_config(
+    directory: Path, http_block: str, workers: int = 1, connections: int = 256
+) -> Path:
+    """An nginx.conf that keeps pid, logs and temp files in ``directory``."""
     user = "user root;" if os.geteuid() == 0 else ""
     temp_paths = "\n".join(
         f"    {kind}_temp_path {directory / kind};"
@@ -124,10 +121,23 @@ def start_nginx(directory: Path, servers: str, ports: Sequence[int]) -> ManagedP
     )
     config = directory / "nginx.conf"
     config.write_text(
-        f"{user}\nworker_processes 1;\npid {directory / 'nginx.pid'};\n"
+        f"{user}\nworker_processes {workers};\npid {directory / 'nginx.pid'};\n"
         f"error_log {directory / 'error.log'} warn;\n"
-        "events { worker_connections 256; }\n"
-        f"http {{\n{temp_paths}\n    access_log {directory / 'access.log'};\n{servers}\n}}\n"
+        f"events {{ worker_connections {connections}; }}\n"
+        f"http {{\n{temp_paths}\n{http_block}\n}}\n"
+    )
+    return config
+
+
+def start_nginx(directory: Path, servers: str, ports: Sequence[int]) -> ManagedProcess:
+    """Run nginx in the foreground with ``servers`` as its ``http { }`` block.
+
+    Everything nginx writes (pid, logs, temp files) stays in ``directory``;
+    returns once it listens on every port in ``ports``. Stop it with ``stop()``.
+    """
+    nginx = require_program("nginx")
+    config = write_nginx_config(
+        directory, f"    access_log {directory / 'access.log'};\n{servers}", workers=1
     )
     error_log = str(directory / "error.log")
     args = [nginx, "-p", str(directory), "-c", str(config), "-e", error_log, "-g", "daemon off;"]

@@ -25,7 +25,14 @@ from pathlib import Path
 import pytest
 
 from .helpers import import_example
-from .servers import LOOPBACK, ManagedProcess, free_port, require_module, require_program
+from .servers import (
+    LOOPBACK,
+    ManagedProcess,
+    free_port,
+    require_module,
+    require_program,
+    write_nginx_config,
+)
 
 DEPLOY = Path(__file__).resolve().parent.parent / "examples" / "deploy"
 HOST = "app.test"
@@ -78,19 +85,9 @@ def nginx_config(directory: Path, http_port: int, https_port: int, app_port: int
         assert recipe in site, f"the recipe no longer has {recipe!r}"
         site = site.replace(recipe, test)
     (directory / "site.conf").write_text(site)
-    user = "user root;" if os.geteuid() == 0 else ""
-    temp_paths = "\n".join(
-        f"    {kind}_temp_path {directory / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    return write_nginx_config(
+        directory, f"    include {directory / 'site.conf'};", workers=2, connections=1024
     )
-    config = directory / "nginx.conf"
-    config.write_text(
-        f"{user}\nworker_processes 2;\npid {directory / 'nginx.pid'};\n"
-        f"error_log {directory / 'error.log'} warn;\n"
-        "events { worker_connections 1024; }\n"
-        f"http {{\n{temp_paths}\n    include {directory / 'site.conf'};\n}}\n"
-    )
-    return config
 
 
 @pytest.fixture(scope="module")
