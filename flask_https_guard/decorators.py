@@ -1,75 +1,73 @@
-"""``@require_https`` and ``@exempt_https``: marks on views and blueprints.
+"""``@require_https`` and ``@exempt_https``: marks on views, ``View`` classes and blueprints.
 
-A mark is read by the app's guard the first time it sees a request for the
-endpoint, so on a guarded app the decorators work in any order with
-``@app.route``, below any decorator that uses ``functools.wraps`` (which
-copies the mark), on a ``View`` class and in its ``decorators`` list.
-
-``@require_https`` also holds on an app without :class:`HTTPSGuard`: the
-view function it returns, a ``View`` class's views and a blueprint's
-requests redirect plain HTTP by themselves, with the default options. Only
-the marked views pay for that. For this the decorator must sit below
-``@app.route`` (as ``@login_required`` does), and a blueprint must be marked
-before it is registered; ``flask https-guard check`` reports a mark that
-nothing enforces.
+On a guarded app the guard reads the marks, so the decorators work in any
+order with ``@app.route``. ``@require_https`` also wraps the view (or adds
+hooks to the blueprint) so that the mark holds where the guard cannot route a
+request to it, and on an app without a guard, with the default options. The
+wrapper calls the guard's one decision, :meth:`~flask_https_guard.guard.Guard.answer`.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import threading
-from typing import Any, Callable, Optional, TypeVar, cast
+from typing import Any, Callable, Optional, TypeVar, Union, overload
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
-from .marks import EXEMPT, REQUIRE, mark_enforcing, set_mark
-from .options import resolve_options
-from .state import EXTENSION_KEY, GuardState
-
-logger = logging.getLogger("flask_https_guard")
+from .extension import OPTIONS
+from .guard import EXTENSION_KEY, SECURE_SCHEMES, Guard
+from .marks import EXEMPT, REFUSE, REQUIRE, mark_enforcing, set_mark
 
 Markable = TypeVar("Markable")
+_DEFAULTS_KEY = "https_guard.defaults"
+_defaults_lock = threading.Lock()
 
 
-def require_https(target: Markable) -> Markable:
-    """Serve this view, View class or blueprint over HTTPS only.
+@overload
+def require_https(target: Markable, *, refuse: bool = False) -> Markable: ...
+@overload
+def require_https(*, refuse: bool = False) -> Callable[[Markable], Markable]: ...
 
-    Plain-HTTP requests are redirected even when the guard runs with
-    ``global_mode=False`` or the path is in ``skips``::
+
+def require_https(
+    target: Any = None, *, refuse: bool = False
+) -> Union[Any, Callable[[Markable], Markable]]:
+    """Serve this view, ``View`` class or blueprint over HTTPS only.
+
+    Plain-HTTP requests are redirected even in per-view mode or under a skip;
+    with ``refuse=True`` they get 403 instead, for APIs whose clients should
+    fail loudly rather than resend credentials::
 
         @app.get("/account")
         @require_https
         def account(): ...
 
-        admin = require_https(Blueprint("admin", __name__))
+        api = require_https(Blueprint("api", __name__), refuse=True)
 
-    On an app without :class:`~flask_https_guard.HTTPSGuard`, the marked
-    view redirects by itself with the default options and gets HSTS on
-    https, and a warning is logged once so the missing guard gets noticed.
-    Returns the view's enforcing wrapper, or the class or blueprint itself.
+    Without an :class:`~flask_https_guard.HTTPSGuard` the mark enforces itself
+    with the default options (place it below ``@app.route``, mark blueprints
+    before registering them) and logs a warning once.
     """
-    set_mark(target, REQUIRE)
+    if target is None:
+        return lambda marked: require_https(marked, refuse=refuse)
+    set_mark(target, REFUSE if refuse else REQUIRE)
     if isinstance(target, Blueprint):
-        # First among the blueprint's own handlers; a no-op on guarded apps,
-        # whose guard runs before every handler.
-        target.before_request_funcs.setdefault(None, []).insert(0, _blueprint_enforcer(target))
+        target.before_request(_blueprint_before)
+        target.after_request(_blueprint_after)
         return target
-    if isinstance(target, type):
-        # View.as_view applies the class's decorators, last one outermost.
-        view_class: Any = target
-        view_class.decorators = [*view_class.decorators, _enforcing_view]
+    if isinstance(target, type):  # View.as_view applies the class's decorators
+        target.decorators = [*target.decorators, _enforcing]  # type: ignore[attr-defined]
         return target
-    return cast(Markable, _enforcing_view(cast(Callable[..., Any], target)))
+    return _enforcing(target)
 
 
 def exempt_https(target: Markable) -> Markable:
-    """Serve this view, View class or blueprint over plain HTTP too.
+    """Serve this view, ``View`` class or blueprint over plain HTTP too; returns it.
 
-    For health checks and other endpoints that load balancers or monitors
-    call over HTTP. Returns ``target`` itself::
+    For health checks that load balancers and monitors call over HTTP::
 
         @app.get("/health")
         @exempt_https
@@ -79,24 +77,25 @@ def exempt_https(target: Markable) -> Markable:
     return target
 
 
-def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a marked view so it enforces HTTPS on an app without a guard.
+def _enforcing(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a marked view: the guard's decision for plain HTTP, HSTS without a guard."""
+    find_guard = _GuardFinder()
 
-    On a guarded app the wrapper only looks the request's app up and calls
-    the view: the guard has already redirected plain HTTP.
-    """
-    find_defaults = _DefaultsFinder()
+    def before(environ: dict[str, Any]) -> tuple[Guard, Optional[Any]]:
+        guard = find_guard(environ)
+        if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
+            return guard, None
+        return guard, guard.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request"))
+
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def enforce_https_async(*args: Any, **kwargs: Any) -> Any:
             environ = request.environ
-            state = find_defaults(environ)
-            if state is None:
-                return await view(*args, **kwargs)
-            if environ["wsgi.url_scheme"] != "https":
-                return state.redirect(state.app, environ)
-            return _with_hsts(state, await view(*args, **kwargs))
+            guard, answer = before(environ)
+            if answer is not None:
+                return _answered(answer)
+            return _with_headers(guard, environ, await view(*args, **kwargs))
 
         wrapper: Callable[..., Any] = enforce_https_async
     else:
@@ -104,106 +103,92 @@ def _enforcing_view(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def enforce_https(*args: Any, **kwargs: Any) -> Any:
             environ = request.environ
-            state = find_defaults(environ)
-            if state is None:
-                return view(*args, **kwargs)
-            if environ["wsgi.url_scheme"] != "https":
-                return state.redirect(state.app, environ)
-            return _with_hsts(state, view(*args, **kwargs))
+            guard, answer = before(environ)
+            if answer is not None:
+                return _answered(answer)
+            return _with_headers(guard, environ, view(*args, **kwargs))
 
         wrapper = enforce_https
     mark_enforcing(wrapper)
     return wrapper
 
 
-class _DefaultsFinder:
-    """The default state to enforce a mark with, on the app serving the request.
-
-    None when that app has a guard (which enforces the mark itself, or was
-    told not to) or the defaults are inactive (debug mode). Looking the app
-    up through ``current_app`` costs as much as a third of a small request,
-    so the answer is kept for the app whose URL map routed the last request:
-    Werkzeug keeps the request in ``environ["werkzeug.request"]``, and its
-    ``url_rule`` knows its map. This follows the request, not the thread or
-    context: an app mounted inside another, or called from another's view,
-    gets its own answer. A view registered on several apps looks each up
-    again when the app changes.
-    """
-
-    def __init__(self) -> None:
-        self._last: tuple[Any, Optional[GuardState]] = (None, None)
-
-    def __call__(self, environ: dict[str, Any]) -> Optional[GuardState]:
-        rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
-        url_map = getattr(rule, "map", None)
-        last_map, state = self._last
-        if url_map is None or url_map is not last_map:
-            state = _defaults_if_unguarded()
-            if url_map is not None:
-                self._last = (url_map, state)  # one assignment: threads see a pair
-        if state is None or not state.is_active():
-            return None
-        return state
+def _answered(answer: Any) -> Any:
+    if isinstance(answer, Exception):
+        raise answer  # the app's own error handlers render 400/403
+    return answer
 
 
-def _blueprint_enforcer(blueprint: Blueprint) -> Callable[[], Optional[Response]]:
-    """A marked blueprint's own before_request function."""
-    find_defaults = _DefaultsFinder()
-
-    def redirect_if_unguarded() -> Optional[Response]:
-        environ = request.environ
-        if environ["wsgi.url_scheme"] == "https":
-            return None
-        state = find_defaults(environ)
-        if state is None:
-            return None
-        return state.redirect(state.app, environ)
-
-    mark_enforcing(redirect_if_unguarded)
-    return redirect_if_unguarded
-
-
-def _with_hsts(state: GuardState, returned: Any) -> Response:
-    response = state.app.make_response(returned)
-    if state.hsts is not None:
-        state.hsts.apply(response.headers)
+def _with_headers(guard: Guard, environ: dict[str, Any], returned: Any) -> Any:
+    """HSTS for a secure response of a marked view on an app without a guard."""
+    if guard.extension is not None or environ["wsgi.url_scheme"] not in SECURE_SCHEMES:
+        return returned  # a guard's middleware adds the headers itself
+    if not guard.is_active():
+        return returned
+    response = guard.app.make_response(returned)
+    guard.headers.apply(response.headers, environ.get("HTTP_HOST", ""))
     return response
 
 
-# --- The defaults that apply on an app without a guard ----------------------
+def _blueprint_before() -> Optional[Any]:
+    environ = request.environ
+    if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
+        return None
+    guard = _guard_of_current_app()
+    return _answered(guard.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request")))
 
-_DEFAULTS_KEY = "https_guard.defaults"
-_defaults_lock = threading.Lock()
+
+def _blueprint_after(response: Response) -> Response:
+    environ = request.environ
+    if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
+        guard = _guard_of_current_app()
+        if guard.extension is None and guard.policy.decide(request.endpoint, "").guarded:
+            return _with_headers(guard, environ, response)  # type: ignore[no-any-return]
+    return response
 
 
-def _defaults_if_unguarded() -> Optional[GuardState]:
-    """The default state to enforce with on the current app; None if it is guarded.
+mark_enforcing(_blueprint_before)
 
-    The defaults ignore the app's ``HTTPS_GUARD_*`` config: it belongs to a
-    guard the app does not have, and a bad value there must not break the
-    app's requests.
+
+class _GuardFinder:
+    """The guard of the app serving the request, kept for the app whose URL map routed it last.
+
+    Found through the request itself (its ``url_rule`` knows its map), so an app
+    mounted inside another, or called from another's view, gets its own answer.
     """
+
+    def __init__(self) -> None:
+        self._last: tuple[Any, Optional[Guard]] = (None, None)
+
+    def __call__(self, environ: dict[str, Any]) -> Guard:
+        url_map = getattr(getattr(environ.get("werkzeug.request"), "url_rule", None), "map", None)
+        last_map, guard = self._last
+        if guard is None or url_map is not last_map:
+            guard = _guard_of_current_app()
+            if url_map is not None:
+                self._last = (url_map, guard)  # one assignment: threads see a pair
+        return guard
+
+
+def _guard_of_current_app() -> Guard:
+    """The app's guard, or the defaults that marks enforce on an app without one."""
     extensions = current_app.extensions
-    if EXTENSION_KEY in extensions:
-        return None  # the app's guard enforces the mark (or was told not to)
-    state = extensions.get(_DEFAULTS_KEY)
-    if state is None:
-        # app_context().app is the app object itself, not the proxy.
-        state = _build_defaults(current_app.app_context().app)
-    return cast(Optional[GuardState], state)
-
-
-def _build_defaults(app: Flask) -> GuardState:
-    with _defaults_lock:
-        state = app.extensions.get(_DEFAULTS_KEY)
-        if state is None:
-            state = GuardState(app, resolve_options({"global_mode": False}, {}))
-            app.extensions[_DEFAULTS_KEY] = state
-            logger.warning(
-                "App %r has views marked @require_https but no HTTPSGuard; they"
-                " enforce HTTPS themselves with default options (the app's"
-                " HTTPS_GUARD_* config is not read). Add HTTPSGuard(app,"
-                " global_mode=False) to configure it.",
-                app.name,
-            )
-    return cast(GuardState, state)
+    guard = extensions.get(EXTENSION_KEY) or extensions.get(_DEFAULTS_KEY)
+    if guard is None:
+        with _defaults_lock:
+            guard = extensions.get(_DEFAULTS_KEY)
+            if guard is None:
+                # app_context().app is the app object itself, not the proxy.
+                app = current_app.app_context().app
+                # The app's HTTPS_GUARD_* config belongs to a guard it does not
+                # have; a bad value there must not break its requests.
+                guard = extensions[_DEFAULTS_KEY] = Guard(app, OPTIONS.resolve({"global_mode": False}, {}))
+                guard._log_once(
+                    "no guard",
+                    "App %r has views marked @require_https but no HTTPSGuard; they"
+                    " enforce HTTPS themselves with default options (the app's"
+                    " HTTPS_GUARD_* config is not read). Add HTTPSGuard(app,"
+                    " global_mode=False) to configure it.",
+                    app.name,
+                )
+    return guard  # type: ignore[no-any-return]

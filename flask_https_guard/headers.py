@@ -1,42 +1,58 @@
-"""The response headers a guard adds on secure responses.
+"""The headers of secure responses: HSTS, ``Secure`` cookies, ``upgrade-insecure-requests``.
 
-Both :class:`~flask_https_guard.HTTPSGuard` and the Flask-SSLify drop-in apply
-HSTS through this module, so the header is spelled, validated and applied
-in one place. The guard applies it to the WSGI header list as the response
-starts (:class:`SecureHeaderRules`), so every secure response gets it, error
-pages raised anywhere in Flask included.
+One applier, :class:`SecureHeaders`, used by the guard on the WSGI header
+list, by ``@require_https`` without a guard and by the SSLify drop-in on a
+response's ``Headers``: the header is spelled, validated and added in one place.
 
->>> policy = HSTSPolicy(max_age=63072000, include_subdomains=True, preload=True)
->>> str(policy)
+>>> str(HSTSPolicy(max_age=63072000, include_subdomains=True, preload=True))
 'max-age=63072000; includeSubDomains; preload'
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from collections.abc import MutableSequence
+from typing import Any, Optional, Union
 
 from werkzeug.datastructures import Headers
 
 HSTS_HEADER = "Strict-Transport-Security"
-_HSTS_LOWER = HSTS_HEADER.lower()
 CSP_HEADER = "Content-Security-Policy"
 UPGRADE_INSECURE_REQUESTS = "upgrade-insecure-requests"
-
 #: The smallest max-age the HSTS preload list accepts (hstspreload.org).
 PRELOAD_MIN_MAX_AGE = 31536000
 
+HeaderList = Union[MutableSequence[tuple[str, str]], Headers]
+
+
+def hsts_problem(max_age: Any, include_subdomains: bool, preload: bool) -> Optional[str]:
+    """Why a policy would be refused, with ``{max_age}``-style slots for the caller's names.
+
+    Browsers and the preload list reject these policies, so they fail when the
+    app starts rather than silently in the field.
+    """
+    if isinstance(max_age, bool) or not isinstance(max_age, int):
+        return f"{{max_age}} must be a whole number of seconds, got {max_age!r}"
+    if max_age < 0:
+        return f"{{max_age}} must be 0 or more seconds, got {max_age}"
+    if preload and not include_subdomains:
+        return (
+            "{preload} requires {include_subdomains}: the HSTS preload list"
+            " only accepts policies that cover every subdomain"
+        )
+    if preload and max_age < PRELOAD_MIN_MAX_AGE:
+        return (
+            f"{{preload}} requires {{max_age}} of at least {PRELOAD_MIN_MAX_AGE}"
+            f" (one year), the preload list's minimum; got {max_age}"
+        )
+    return None
+
 
 class HSTSPolicy:
-    """An HTTP Strict Transport Security policy (RFC 6797).
+    """An HTTP Strict Transport Security policy (RFC 6797); ``str()`` is the header value.
 
-    ``str(policy)`` is the header value. The constructor refuses policies a
-    browser or the preload list would reject, so a bad policy fails when the
-    app starts rather than silently in the field:
-
-    - ``max_age`` must be a whole number of seconds, 0 or more (0 tells the
-      browser to forget the host);
-    - ``preload`` requires ``include_subdomains`` and a ``max_age`` of at
-      least one year, the preload list's rules.
+    Refuses what a browser or the preload list would reject: ``max_age`` must
+    be whole seconds, 0 or more (0 tells browsers to forget the host);
+    ``preload`` needs ``include_subdomains`` and at least a year.
 
     >>> str(HSTSPolicy())
     'max-age=31536000'
@@ -45,29 +61,17 @@ class HSTSPolicy:
     __slots__ = ("include_subdomains", "max_age", "preload", "value")
 
     def __init__(
-        self,
-        max_age: int = 31536000,
-        include_subdomains: bool = False,
-        preload: bool = False,
+        self, max_age: int = 31536000, include_subdomains: bool = False, preload: bool = False
     ) -> None:
-        if isinstance(max_age, bool) or not isinstance(max_age, int):
-            raise TypeError(f"max_age must be a whole number of seconds, got {max_age!r}")
-        if max_age < 0:
-            raise ValueError(f"max_age must be 0 or more seconds, got {max_age}")
-        if preload and not include_subdomains:
-            raise ValueError(
-                "preload=True requires include_subdomains=True: the HSTS preload"
-                " list only accepts policies that cover every subdomain"
+        problem = hsts_problem(max_age, include_subdomains, preload)
+        if problem:
+            message = problem.format(
+                max_age="max_age", include_subdomains="include_subdomains=True", preload="preload=True"
             )
-        if preload and max_age < PRELOAD_MIN_MAX_AGE:
-            raise ValueError(
-                f"preload=True requires max_age of at least {PRELOAD_MIN_MAX_AGE}"
-                f" (one year), the preload list's minimum; got {max_age}"
-            )
+            raise (TypeError if "whole number" in problem else ValueError)(message)
         self.max_age = max_age
         self.include_subdomains = include_subdomains
         self.preload = preload
-        # Built once: the value is sent on every secure response.
         directives = [f"max-age={max_age}"]
         if include_subdomains:
             directives.append("includeSubDomains")
@@ -80,9 +84,8 @@ class HSTSPolicy:
 
     def __repr__(self) -> str:
         return (
-            f"HSTSPolicy(max_age={self.max_age},"
-            f" include_subdomains={self.include_subdomains},"
-            f" preload={self.preload})"
+            f"HSTSPolicy(max_age={self.max_age}, include_subdomains="
+            f"{self.include_subdomains}, preload={self.preload})"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -91,65 +94,20 @@ class HSTSPolicy:
     def __hash__(self) -> int:
         return hash(self.value)
 
-    def apply(self, headers: Headers) -> None:
-        """Add the header unless the view already set its own."""
-        apply_secure_headers(headers, self, secure_cookies=False)
 
+def is_local_host(host: str) -> bool:
+    """``localhost`` or a ``*.localhost`` name (any port): browsers must not cache HSTS for it.
 
-def mark_cookies_secure(headers: Headers) -> None:
-    """Add the ``Secure`` attribute to every ``Set-Cookie`` that lacks it.
-
-    For secure responses only: a cookie set over HTTPS without ``Secure``
-    would be sent back by the browser over plain HTTP, in clear.
+    A browser that stores HSTS for ``localhost`` refuses every other plain-HTTP
+    server on it afterwards; IP literals need nothing, browsers ignore HSTS there.
     """
-    apply_secure_headers(headers, None, secure_cookies=True)
+    name = host.rpartition(":")[0] if host.count(":") == 1 else host
+    name = name.rstrip(".").lower()
+    return name == "localhost" or name.endswith(".localhost")
 
 
-def apply_secure_headers(
-    headers: Headers, hsts: Optional[HSTSPolicy], secure_cookies: bool
-) -> None:
-    """HSTS (unless already set) and Secure cookies, in one pass over the headers.
-
-    This runs on every secure response, so it reads the header list once and
-    avoids Werkzeug's exception-based lookups (``in``, ``setdefault``).
-    """
-    hsts_missing = hsts is not None
-    insecure_cookie = False
-    for name, value in headers:
-        lowered = name.lower()
-        if lowered == _HSTS_LOWER:
-            hsts_missing = False
-        elif secure_cookies and lowered == "set-cookie" and not _has_secure_attribute(value):
-            insecure_cookie = True
-    if hsts_missing:
-        headers.add(HSTS_HEADER, hsts.value)  # type: ignore[union-attr]
-    if insecure_cookie:
-        headers.setlist(
-            "Set-Cookie",
-            [
-                cookie if _has_secure_attribute(cookie) else f"{cookie}; Secure"
-                for cookie in headers.getlist("Set-Cookie")
-            ],
-        )
-
-
-def _has_secure_attribute(cookie: str) -> bool:
-    # The first part is name=value, which may itself contain "secure".
-    attributes = cookie.split(";")[1:]
-    return any(attribute.strip().lower() == "secure" for attribute in attributes)
-
-
-class SecureHeaderRules:
-    """What to add to a secure response's WSGI header list, resolved once.
-
-    ``apply`` runs on every secure response, so it makes one pass over the
-    list and touches it only for what is missing:
-
-    - ``Strict-Transport-Security``, unless the app already set one;
-    - ``Secure`` on every ``Set-Cookie`` that lacks it;
-    - ``upgrade-insecure-requests`` merged into the Content-Security-Policy
-      the app (or another extension) set, or as a header of its own.
-    """
+class SecureHeaders:
+    """What a secure response gets, resolved once; :meth:`apply` runs per response."""
 
     __slots__ = ("hsts_value", "secure_cookies", "upgrade_insecure_requests")
 
@@ -163,49 +121,51 @@ class SecureHeaderRules:
     def __bool__(self) -> bool:
         return self.hsts_value is not None or self.secure_cookies or self.upgrade_insecure_requests
 
-    def apply(self, headers: list[tuple[str, str]]) -> None:
-        """Add what is missing to ``headers``, in place."""
+    def apply(self, headers: HeaderList, host: str = "") -> None:
+        """Add what is missing to ``headers`` (a WSGI list or a Werkzeug ``Headers``).
+
+        ``Strict-Transport-Security`` unless the app set one; ``Secure`` on every
+        cookie that lacks it; ``upgrade-insecure-requests`` merged into the
+        app's Content-Security-Policy. For a local ``host`` (:func:`is_local_host`)
+        neither HSTS nor the upgrade. One pass, and the list is only touched
+        for what is missing.
+        """
         hsts_missing = self.hsts_value is not None
-        has_cookies = has_policy = False
-        # Most responses carry neither cookies nor a policy: one cheap pass,
-        # and the list is only rewritten when there is something to change.
-        for name, _ in headers:
+        cookies = policy = -1
+        for index, (name, _) in enumerate(headers):
             lowered = name.lower()
-            if lowered == _HSTS_LOWER:
+            if lowered == "strict-transport-security":
                 hsts_missing = False
             elif lowered == "set-cookie":
-                has_cookies = True
+                cookies = index
             elif lowered == "content-security-policy":
-                has_policy = True
+                policy = index
+        if cookies >= 0 and self.secure_cookies:
+            _mark_cookies_secure(headers)
+        if host and is_local_host(host):
+            return
         if hsts_missing:
-            headers.append((HSTS_HEADER, self.hsts_value))  # type: ignore[arg-type]
-        if has_cookies and self.secure_cookies:
-            _mark_wsgi_cookies_secure(headers)
+            headers.extend([(HSTS_HEADER, self.hsts_value)])  # type: ignore[list-item]
         if self.upgrade_insecure_requests:
-            _merge_upgrade_directive(headers, has_policy)
+            _merge_upgrade(headers, policy)
 
 
-def _mark_wsgi_cookies_secure(headers: list[tuple[str, str]]) -> None:
+def _has_secure_attribute(cookie: str) -> bool:
+    # The first part is name=value, which may itself contain "secure".
+    return any(part.strip().lower() == "secure" for part in cookie.split(";")[1:])
+
+
+def _mark_cookies_secure(headers: HeaderList) -> None:
     for index, (name, value) in enumerate(headers):
         if name.lower() == "set-cookie" and not _has_secure_attribute(value):
             headers[index] = (name, f"{value}; Secure")
 
 
-def _merge_upgrade_directive(headers: list[tuple[str, str]], has_policy: bool) -> None:
-    if not has_policy:
-        headers.append((CSP_HEADER, UPGRADE_INSECURE_REQUESTS))
+def _merge_upgrade(headers: HeaderList, index: int) -> None:
+    if index < 0:
+        headers.extend([(CSP_HEADER, UPGRADE_INSECURE_REQUESTS)])
         return
-    csp_index = next(
-        index
-        for index, (name, _) in enumerate(headers)
-        if name.lower() == "content-security-policy"
-    )
-    name, policy = headers[csp_index]
-    directives = [directive.strip() for directive in policy.split(";")]
-    if any(directive.lower() == UPGRADE_INSECURE_REQUESTS for directive in directives):
-        return
-    kept = "; ".join(directive for directive in directives if directive)
-    headers[csp_index] = (
-        name,
-        f"{kept}; {UPGRADE_INSECURE_REQUESTS}" if kept else UPGRADE_INSECURE_REQUESTS,
-    )
+    name, policy = headers[index]
+    directives = [directive.strip() for directive in policy.split(";") if directive.strip()]
+    if UPGRADE_INSECURE_REQUESTS not in (directive.lower() for directive in directives):
+        headers[index] = (name, "; ".join([*directives, UPGRADE_INSECURE_REQUESTS]))

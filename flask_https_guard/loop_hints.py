@@ -90,7 +90,7 @@ def _forwarded_hint(forwarded: Optional[str], options: GuardOptions) -> Optional
 
 
 def _platform_header_hint(environ: dict[str, Any], options: GuardOptions) -> Optional[str]:
-    configured = options.https_header.name.lower() if options.https_header else None
+    configured = options.https_header[0].lower() if options.https_header else None
     for name, value in KNOWN_HTTPS_HEADERS.items():
         said = environ.get("HTTP_" + name.upper().replace("-", "_"))
         if said is None or (value is not None and said.strip().lower() != value.lower()):

@@ -1,8 +1,8 @@
 """Marks: plain data on a view function, a ``View`` class or a ``Blueprint``.
 
-``@require_https`` and ``@exempt_https`` leave a mark; the policy reads it
-when it first sees a request for the endpoint. This module is the bottom of
-the package: it imports nothing from it.
+``@require_https`` and ``@exempt_https`` leave a mark that the policy reads
+the first time it sees a request for the endpoint. The bottom of the package:
+it imports nothing from it.
 """
 
 from __future__ import annotations
@@ -13,41 +13,40 @@ from flask import Blueprint
 from flask.views import View
 
 REQUIRE = "require"
+REFUSE = "refuse"  # @require_https(refuse=True): 403 instead of a redirect
 EXEMPT = "exempt"
-DECORATOR_NAMES = {REQUIRE: "@require_https", EXEMPT: "@exempt_https"}
-
-_MARK_ATTRIBUTE = "https_guard_mark"
-# Set on the wrapper that @require_https puts around a view function, the
-# one that enforces HTTPS by itself on an app without a guard.
-_ENFORCES_ATTRIBUTE = "https_guard_enforces_itself"
+DECORATOR_NAMES = {
+    REQUIRE: "@require_https",
+    REFUSE: "@require_https(refuse=True)",
+    EXEMPT: "@exempt_https",
+}
+_MARK = "https_guard_mark"
+# On the wrapper @require_https puts around a view: it enforces HTTPS itself.
+_ENFORCES = "https_guard_enforces_itself"
 
 
 def set_mark(target: Any, mark: str) -> None:
     """Mark ``target``; TypeError or ValueError for something that cannot be marked."""
     name = DECORATOR_NAMES[mark]
     if not (isinstance(target, (Blueprint, type)) or callable(target)):
-        raise TypeError(
-            f"{name} applies to a view function, a View class or a Blueprint, not {target!r}"
-        )
+        raise TypeError(f"{name} applies to a view function, a View class or a Blueprint, not {target!r}")
     if isinstance(target, type) and not issubclass(target, View):
         raise TypeError(f"{name} applies to flask.views.View classes, not {target.__name__}")
     existing = own_mark(target)
     if existing is not None and existing != mark:
         raise ValueError(
             f"{describe(target)} is already marked {DECORATOR_NAMES[existing]};"
-            " a view or blueprint can be marked @require_https or @exempt_https, not both"
+            f" it cannot also be marked {name}"
         )
     try:
-        setattr(target, _MARK_ATTRIBUTE, mark)
+        setattr(target, _MARK, mark)
     except AttributeError:
-        raise TypeError(
-            f"{name} cannot mark {target!r}: it takes no attributes; decorate the function itself"
-        ) from None
+        raise TypeError(f"{name} cannot mark {target!r}: it takes no attributes") from None
 
 
 def own_mark(target: Any) -> Optional[str]:
     """The mark set on ``target`` itself, not one inherited from a base class."""
-    mark = getattr(target, "__dict__", {}).get(_MARK_ATTRIBUTE)
+    mark = getattr(target, "__dict__", {}).get(_MARK)
     return mark if isinstance(mark, str) else None
 
 
@@ -55,30 +54,22 @@ def view_mark(view: Any) -> Optional[str]:
     """The mark on a registered view function or on its ``View`` class."""
     mark = own_mark(view)
     if mark is None:
-        mark = getattr(getattr(view, "view_class", None), _MARK_ATTRIBUTE, None)
+        mark = getattr(getattr(view, "view_class", None), _MARK, None)
     return mark
 
 
-def blueprint_mark(blueprint: Any) -> Optional[str]:
-    """The mark on a blueprint, if any."""
-    return own_mark(blueprint) if blueprint is not None else None
-
-
 def mark_enforcing(wrapper: Any) -> None:
-    """Record that ``wrapper`` enforces @require_https by itself."""
-    setattr(wrapper, _ENFORCES_ATTRIBUTE, True)
+    """Record that ``wrapper`` (a view wrapper or a blueprint hook) enforces a mark itself."""
+    setattr(wrapper, _ENFORCES, True)
 
 
-def enforces_itself(view: Any) -> bool:
-    """True when a registered view enforces HTTPS without a guard.
+def enforces_itself(function: Any) -> bool:
+    """Whether a registered view (or hook) enforces its mark without a guard.
 
-    That is the case when ``@require_https`` sat below ``@app.route`` (so the
-    route registered its wrapper), or marked a ``View`` class before
-    ``as_view``. A view marked
-    above ``@app.route`` carries the mark but not the wrapper: only a guard
-    on the app enforces it.
+    True for ``@require_https`` below ``@app.route`` or on a ``View`` class
+    before ``as_view``; a mark above ``@app.route`` only a guard enforces.
     """
-    return bool(getattr(view, _ENFORCES_ATTRIBUTE, False))
+    return bool(getattr(function, _ENFORCES, False))
 
 
 def describe(target: Any) -> str:

@@ -1,234 +1,174 @@
-"""The guard's options: their defaults, their config keys, and their checks.
+"""The guard's options, declared once: the keyword-only parameters of ``HTTPSGuard``.
 
-Every option is a keyword of :class:`~flask_https_guard.HTTPSGuard` and a
-config key ``HTTPS_GUARD_<NAME>``. An explicit argument wins over the config,
-the config over the default. Everything is validated here, once, when the
-guard is set up, so a typo or a wrong type fails at ``init_app`` with a
-message naming the option, the value and what is allowed.
+Each parameter is an option; its config key is ``HTTPS_GUARD_<NAME>``, its
+default the parameter's, its check chosen by its annotation (or, for the few
+with a format of their own, by its name). An argument wins over the config,
+the config over the default. Everything is checked once, at ``init_app``, and
+a wrong value fails naming the option as the user wrote it.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .headers import HSTSPolicy
+from .headers import HSTSPolicy, hsts_problem
 
 CONFIG_PREFIX = "HTTPS_GUARD_"
+logger = logging.getLogger("flask_https_guard")
 
-# A host name (letters, digits, dots, hyphens, underscores; IDN in its
-# xn-- form) or a bracketed IPv6 literal. No port: that is redirect_port.
-_REDIRECT_HOST_PATTERN = re.compile(
-    r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\]",
-    re.ASCII | re.IGNORECASE,
-)
+#: Old option names still accepted, with a warning, and what they became.
+RENAMED = {"reject_insecure_writes": "refuse_insecure_writes"}
+
+# A bare host name (IDN in its xn-- form) or a bracketed IPv6 literal.
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\]", re.ASCII | re.I)
 _FORBIDDEN_IN_SKIP = re.compile(r"[?#\s\x00-\x1f\x7f]")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+#: Headers beyond X-Forwarded-For/-Proto that ``trusted_proxies`` may also trust.
+PROXY_HEADER_NAMES = ("x_host", "x_port", "x_prefix", "forwarded")
 
 
-def _describe(name: str, source: str) -> str:
-    if source == "config":
-        return f"config {CONFIG_PREFIX}{name.upper()}"
-    return f"option {name}"
+def label(name: str, source: str) -> str:
+    """The option as the user wrote it: ``option skips`` or ``config HTTPS_GUARD_SKIPS``."""
+    return f"config {CONFIG_PREFIX}{name.upper()}" if source == "config" else f"option {name}"
 
 
-def _check_bool(name: str, source: str, value: Any) -> bool:
+def _bool(what: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{_describe(name, source)} must be True or False, got {value!r}")
+        raise TypeError(f"{what} must be True or False, got {value!r}")
     return value
 
 
-def _check_optional_bool(name: str, source: str, value: Any) -> Optional[bool]:
+def _optional_bool(what: str, value: Any) -> Optional[bool]:
     if value is not None and not isinstance(value, bool):
         raise TypeError(
-            f"{_describe(name, source)} must be None (active unless app.debug),"
-            f" True or False, got {value!r}"
+            f"{what} must be None (active unless app.debug), True or False, got {value!r}"
         )
-    return value
+    return value  # type: ignore[no-any-return]
 
 
-def _check_count(name: str, source: str, value: Any) -> int:
+def _count(what: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{_describe(name, source)} must be a whole number, got {value!r}")
+        raise TypeError(f"{what} must be a whole number, got {value!r}")
     if value < 0:
-        raise ValueError(f"{_describe(name, source)} must be 0 or more, got {value}")
+        raise ValueError(f"{what} must be 0 or more, got {value}")
     return value
 
 
-def _check_port(name: str, source: str, value: Any) -> Optional[int]:
+def _port(what: str, value: Any) -> Optional[int]:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(
-            f"{_describe(name, source)} must be None or a port number"
-            f" from 1 to 65535, got {value!r}"
-        )
-    if not 1 <= value <= 65535:
-        raise ValueError(
-            f"{_describe(name, source)} must be a port number from 1 to 65535, got {value}"
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise (ValueError if isinstance(value, int) else TypeError)(
+            f"{what} must be None or a port number from 1 to 65535, got {value!r}"
         )
     return value
 
 
-def _check_host(name: str, source: str, value: Any) -> Optional[str]:
+def _host(what: str, value: Any) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise TypeError(f"{_describe(name, source)} must be None or a host name, got {value!r}")
-    if not _REDIRECT_HOST_PATTERN.fullmatch(value):
+        raise TypeError(f"{what} must be None or a host name, got {value!r}")
+    if not _HOST_NAME.fullmatch(value):
         raise ValueError(
-            f"{_describe(name, source)} must be a bare host name such as"
-            f" 'www.example.com' or '[2001:db8::1]' (no scheme, path or port;"
-            f" set the port with redirect_port), got {value!r}"
+            f"{what} must be a bare host name such as 'www.example.com' or"
+            f" '[2001:db8::1]' (no scheme, path or port), got {value!r}"
         )
     return value.lower()
 
 
-def _check_skips(name: str, source: str, value: Any) -> tuple[str, ...]:
+def _skips(what: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set, frozenset)):
-        raise TypeError(
-            f"{_describe(name, source)} must be None or a list of path prefixes"
-            f" such as ['health'], got {value!r}"
-        )
+        raise TypeError(f"{what} must be None or a list of path prefixes such as ['health']")
     prefixes = []
     for entry in value:
         if not isinstance(entry, str):
-            raise TypeError(
-                f"{_describe(name, source)} must hold path prefixes as strings, got {entry!r}"
-            )
+            raise TypeError(f"{what} must hold path prefixes as strings, got {entry!r}")
         segments = entry.strip("/")
         if not segments:
             raise ValueError(
-                f"{_describe(name, source)} has {entry!r}, which would skip every"
-                " path; use enabled=False to switch the guard off"
+                f"{what} has {entry!r}, which would skip every path;"
+                " use enabled=False to switch the guard off"
             )
         if _FORBIDDEN_IN_SKIP.search(segments):
             raise ValueError(
-                f"{_describe(name, source)} has {entry!r}: a path prefix cannot"
-                " hold '?', '#', spaces or control characters"
+                f"{what} has {entry!r}: a path prefix cannot hold '?', '#',"
+                " spaces or control characters"
             )
         prefixes.append("/" + segments)
     return tuple(prefixes)
 
 
-#: Headers beyond X-Forwarded-For/-Proto that trusted_proxies may also trust.
-PROXY_HEADER_NAMES = ("x_host", "x_port", "x_prefix", "forwarded")
-_HEADER_NAME_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
-
-
-def _check_proxy_headers(name: str, source: str, value: Any) -> tuple[str, ...]:
+def _proxy_headers(what: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
-        # From the environment (FLASK_HTTPS_GUARD_TRUSTED_PROXY_HEADERS=x_host,x_port).
+    if isinstance(value, str):  # from the environment: "x_host,x_port"
         value = [entry.strip() for entry in value.split(",") if entry.strip()]
+    allowed = ", ".join(PROXY_HEADER_NAMES)
     if not isinstance(value, (list, tuple, set, frozenset)):
-        raise TypeError(
-            f"{_describe(name, source)} must be a list of header names from"
-            f" {', '.join(PROXY_HEADER_NAMES)}, got {value!r}"
-        )
+        raise TypeError(f"{what} must be a list of header names from {allowed}, got {value!r}")
     for entry in value:
         if entry not in PROXY_HEADER_NAMES:
-            raise ValueError(
-                f"{_describe(name, source)} has {entry!r}; allowed are:"
-                f" {', '.join(PROXY_HEADER_NAMES)}"
-            )
+            raise ValueError(f"{what} has {entry!r}; allowed are: {allowed}")
     return tuple(sorted(set(value), key=PROXY_HEADER_NAMES.index))
 
 
-@dataclass(frozen=True)
-class HTTPSHeader:
-    """A platform's own header that says a request arrived over https.
-
-    ``value`` None means the header's presence is enough (``X-ARR-SSL``).
-    """
-
-    name: str
-    value: Optional[str]
-
-    @property
-    def environ_key(self) -> str:
-        """The WSGI environ key the server stores the header under."""
-        return "HTTP_" + self.name.upper().replace("-", "_")
-
-    def __str__(self) -> str:
-        return self.name if self.value is None else f"{self.name}: {self.value}"
-
-
-def _check_https_header(name: str, source: str, value: Any) -> Optional[HTTPSHeader]:
+def _https_header(what: str, value: Any) -> Optional[tuple[str, Optional[str]]]:
+    """``"X-Forwarded-Ssl: on"`` as ``("X-Forwarded-Ssl", "on")``; a bare name: presence."""
     if value is None:
         return None
     if not isinstance(value, str):
-        raise TypeError(
-            f"{_describe(name, source)} must be None or a string such as"
-            f" 'X-Forwarded-Ssl: on' or 'X-ARR-SSL', got {value!r}"
-        )
-    header, colon, expected = value.partition(":")
-    header = header.strip()
-    if not _HEADER_NAME_PATTERN.fullmatch(header) or (colon and not expected.strip()):
+        raise TypeError(f"{what} must be None or a string such as 'X-Forwarded-Ssl: on'")
+    name, colon, expected = (part.strip() for part in value.partition(":"))
+    if not _HEADER_NAME.fullmatch(name) or (colon and not expected):
         raise ValueError(
-            f"{_describe(name, source)} must be a header name, optionally followed"
-            f" by ': <value that means https>', such as 'X-Forwarded-Ssl: on'"
-            f" or 'X-ARR-SSL'; got {value!r}"
+            f"{what} must be a header name, optionally followed by ': <value that"
+            f" means https>', such as 'X-Forwarded-Ssl: on' or 'X-ARR-SSL'; got {value!r}"
         )
-    return HTTPSHeader(header, expected.strip() if colon else None)
+    return name, expected if colon else None
 
 
-@dataclass(frozen=True)
-class _Option:
-    default: Any
-    check: Callable[[str, str, Any], Any]
+def _predicate(what: str, value: Any) -> Optional[Callable[..., bool]]:
+    if value is not None and not callable(value):
+        raise TypeError(f"{what} must be None or a callable taking the request, got {value!r}")
+    return value  # type: ignore[no-any-return]
 
 
-_OPTIONS: dict[str, _Option] = {
-    "global_mode": _Option(True, _check_bool),
-    "permanent": _Option(False, _check_bool),
-    "skips": _Option(None, _check_skips),
-    "hsts": _Option(True, _check_bool),
-    "hsts_max_age": _Option(31536000, _check_count),
-    "hsts_include_subdomains": _Option(False, _check_bool),
-    "hsts_preload": _Option(False, _check_bool),
-    "trusted_proxies": _Option(0, _check_count),
-    "trusted_proxy_headers": _Option(None, _check_proxy_headers),
-    "https_header": _Option(None, _check_https_header),
-    "redirect_host": _Option(None, _check_host),
-    "redirect_port": _Option(None, _check_port),
-    "reject_insecure_writes": _Option(False, _check_bool),
-    "secure_cookies": _Option(True, _check_bool),
-    "enabled": _Option(None, _check_optional_bool),
-    "report_only": _Option(False, _check_bool),
-    "upgrade_insecure_requests": _Option(False, _check_bool),
+_CHECK_BY_ANNOTATION: dict[str, Callable[[str, Any], Any]] = {
+    "bool": _bool,
+    "Optional[bool]": _optional_bool,
+    "int": _count,
+}
+_CHECK_BY_NAME: dict[str, Callable[[str, Any], Any]] = {
+    "skips": _skips,
+    "trusted_proxy_headers": _proxy_headers,
+    "https_header": _https_header,
+    "redirect_host": _host,
+    "canonical_host": _host,
+    "redirect_port": _port,
+    "exempt_when": _predicate,
 }
 
-OPTION_NAMES = tuple(_OPTIONS)
 
-
-@dataclass(frozen=True)
 class GuardOptions:
-    """The options of one guarded app, validated and in their final form."""
+    """One app's options, checked, in their final form, as attributes.
 
-    global_mode: bool
-    permanent: bool
-    skips: tuple[str, ...]
-    hsts: bool
-    hsts_max_age: int
-    hsts_include_subdomains: bool
-    hsts_preload: bool
-    trusted_proxies: int
-    trusted_proxy_headers: tuple[str, ...]
-    https_header: Optional[HTTPSHeader]
-    redirect_host: Optional[str]
-    redirect_port: Optional[int]
-    reject_insecure_writes: bool
-    secure_cookies: bool
-    enabled: Optional[bool]
-    report_only: bool
-    upgrade_insecure_requests: bool
-    #: Where each option's value came from: "argument", "config" or "default".
-    sources: Mapping[str, str]
+    ``sources`` says where each came from: ``"argument"``, ``"config"`` or
+    ``"default"``.
+    """
+
+    def __init__(self, values: dict[str, Any], sources: dict[str, str]) -> None:
+        self.__dict__.update(values)
+        self.sources = sources
+
+    def __getattr__(self, name: str) -> Any:  # for mypy: every option is an attribute
+        raise AttributeError(name)
 
     def hsts_policy(self) -> Optional[HSTSPolicy]:
         """The HSTS policy to send, or None when ``hsts=False``."""
@@ -237,82 +177,97 @@ class GuardOptions:
         return HSTSPolicy(self.hsts_max_age, self.hsts_include_subdomains, self.hsts_preload)
 
 
-def check_option_names(names: Any) -> None:
-    """Raise TypeError for a keyword that is not an option of the guard."""
-    unknown = sorted(set(names) - set(_OPTIONS))
-    if unknown:
-        raise TypeError(
-            f"unknown option {unknown[0]!r} for HTTPSGuard;"
-            f" the options are: {', '.join(OPTION_NAMES)}"
+class Declaration:
+    """The options a signature declares: names, defaults and checks, in order."""
+
+    def __init__(self, function: Callable[..., Any], exclude: tuple[str, ...] = ()) -> None:
+        self.parameters = {
+            name: parameter
+            for name, parameter in inspect.signature(function).parameters.items()
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in exclude
+        }
+        self.checks = {name: self._check_for(p) for name, p in self.parameters.items()}
+
+    @staticmethod
+    def _check_for(parameter: inspect.Parameter) -> Callable[[str, Any], Any]:
+        check = _CHECK_BY_NAME.get(parameter.name) or _CHECK_BY_ANNOTATION.get(
+            str(parameter.annotation)
         )
+        if check is None:  # a new option without a check: fail at import, in the tests
+            raise TypeError(f"no check for option {parameter.name}: {parameter.annotation}")
+        return check
+
+    def config_key(self, name: str) -> str:
+        return CONFIG_PREFIX + name.upper()
+
+    def resolve(self, arguments: Mapping[str, Any], config: Mapping[str, Any]) -> GuardOptions:
+        """Merge arguments, an app's config and the defaults into checked options."""
+        config = self._renamed_config(config)
+        known = {self.config_key(name) for name in self.parameters}
+        for key in config:
+            if isinstance(key, str) and key.startswith(CONFIG_PREFIX) and key not in known:
+                raise ValueError(f"unknown config key {key}; the keys are: {', '.join(known)}")
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for name, parameter in self.parameters.items():
+            key = self.config_key(name)
+            if name in arguments:
+                source, raw = "argument", arguments[name]
+            elif key in config:
+                source, raw = "config", config[key]
+            else:
+                source, raw = "default", parameter.default
+            values[name] = self.checks[name](label(name, source), raw)
+            sources[name] = source
+        options = GuardOptions(values, sources)
+        _check_combinations(options)
+        return options
+
+    def _renamed_config(self, config: Mapping[str, Any]) -> Mapping[str, Any]:
+        for old, new in RENAMED.items():
+            old_key, new_key = self.config_key(old), self.config_key(new)
+            if old_key in config:
+                warn_renamed(old_key, new_key)
+                renamed = {key: value for key, value in config.items() if key != old_key}
+                config = {new_key: config[old_key], **renamed}
+        return config
 
 
-def resolve_options(explicit: Mapping[str, Any], config: Mapping[str, Any]) -> GuardOptions:
-    """Merge arguments, an app's config and the defaults into checked options.
-
-    Raises TypeError or ValueError naming the option (or config key), the
-    value and what is allowed.
-    """
-    check_option_names(explicit)
-    _check_config_names(config)
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for name, option in _OPTIONS.items():
-        key = CONFIG_PREFIX + name.upper()
-        if name in explicit:
-            source, raw = "argument", explicit[name]
-        elif key in config:
-            source, raw = "config", config[key]
-        else:
-            source, raw = "default", option.default
-        values[name] = option.check(name, source, raw)
-        sources[name] = source
-    options = GuardOptions(**values, sources=sources)
-    _check_hsts(options)
-    _check_proxy_trust(options)
-    return options
+_warned_renames: set[str] = set()
 
 
-def _check_config_names(config: Mapping[str, Any]) -> None:
-    known = {CONFIG_PREFIX + name.upper() for name in _OPTIONS}
-    for key in config:
-        if isinstance(key, str) and key.startswith(CONFIG_PREFIX) and key not in known:
-            raise ValueError(
-                f"unknown config key {key}; the guard's keys are: {', '.join(sorted(known))}"
+def warn_renamed(old: str, new: str) -> None:
+    """Log once per name that ``old`` is deprecated in favour of ``new``."""
+    if old not in _warned_renames:
+        _warned_renames.add(old)
+        logger.warning("%s is deprecated; it is now called %s (logged once)", old, new)
+
+
+def _check_combinations(options: GuardOptions) -> None:
+    sources = options.sources
+    problem = hsts_problem(options.hsts_max_age, options.hsts_include_subdomains, options.hsts_preload)
+    if problem:
+        raise ValueError(
+            problem.format(
+                max_age=label("hsts_max_age", sources["hsts_max_age"]),
+                include_subdomains=label(
+                    "hsts_include_subdomains", sources["hsts_include_subdomains"]
+                ),
+                preload=label("hsts_preload", sources["hsts_preload"]),
             )
-
-
-def _check_hsts(options: GuardOptions) -> None:
-    # HSTSPolicy states the preload list's rules; name our options instead of
-    # its parameters so the user knows which setting to change.
-    try:
-        HSTSPolicy(
-            options.hsts_max_age,
-            options.hsts_include_subdomains,
-            options.hsts_preload,
         )
-    except ValueError as error:
+    if not options.trusted_proxies:
+        # Without a counted proxy in front, any client could send these headers.
+        for name in ("trusted_proxy_headers", "https_header"):
+            if getattr(options, name):
+                raise ValueError(
+                    f"{label(name, sources[name])} needs trusted_proxies of 1 or more:"
+                    " the number of entries your proxies add to each header"
+                )
+    if options.canonical_host and options.redirect_host:
         raise ValueError(
-            "invalid HSTS options (hsts_max_age="
-            f"{options.hsts_max_age}, hsts_include_subdomains="
-            f"{options.hsts_include_subdomains}, hsts_preload="
-            f"{options.hsts_preload}): {error}"
-        ) from None
-
-
-def _check_proxy_trust(options: GuardOptions) -> None:
-    # Headers are believed only from the proxies the user counted: without a
-    # trusted proxy, any client could send them.
-    if options.trusted_proxies:
-        return
-    if options.trusted_proxy_headers:
-        raise ValueError(
-            f"trusted_proxy_headers={list(options.trusted_proxy_headers)!r} needs"
-            " trusted_proxies of 1 or more: the number of entries your proxies"
-            " add to each header"
-        )
-    if options.https_header is not None:
-        raise ValueError(
-            f"https_header={str(options.https_header)!r} needs trusted_proxies of"
-            " 1 or more: without a trusted proxy in front, any client could send it"
+            f"{label('canonical_host', sources['canonical_host'])} and"
+            f" {label('redirect_host', sources['redirect_host'])} cannot be combined:"
+            " redirect_host sends plain HTTP straight to another host, skipping the"
+            " same-host hop that canonical_host keeps for HSTS preload"
         )

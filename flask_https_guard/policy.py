@@ -1,117 +1,116 @@
-"""Which requests the guard sends to HTTPS, and why.
+"""Which plain-HTTP requests the guard answers, and with which status.
 
-The one place that decides a view's policy, used by the request hooks and by
-the ``flask https-guard routes`` audit alike. Precedence, strongest first:
-
-1. the view's own mark (``@require_https`` / ``@exempt_https``);
-2. the marks of its blueprints, inner before outer;
-3. the ``skips`` path prefixes;
-4. the default: guarded in global mode, not guarded otherwise.
-
-Marks are looked up once per endpoint and cached. Skips are a set of
-prefixes; a path is looked up once per path segment, up to the length of the
-longest skip, so the cost grows neither with the number of skips nor with
-the length of the path.
+Precedence, strongest first: the view's own mark; its blueprints' marks,
+inner before outer; the ``skips`` prefixes; the mode's default (guarded in
+global mode). Marks are read once per endpoint; skips are a set of prefixes
+looked up once per path segment, so the cost grows neither with the number
+of skips nor with the length of the path.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
-from flask import Flask
+from .marks import DECORATOR_NAMES, EXEMPT, REFUSE, own_mark, view_mark
 
-from .marks import EXEMPT, REQUIRE, blueprint_mark, view_mark
+#: Redirected with 302/301; every other method gets 307/308 so that the method
+#: and the body survive (RFC 9110 15.4).
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: Methods that ``refuse_insecure_writes`` still redirects.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class Decision:
-    """What an insecure request to an endpoint gets, and the reason."""
+    """What a plain-HTTP request to an endpoint gets, and why.
 
-    #: True when an insecure request is redirected (or rejected).
+    Receivers of :data:`~flask_https_guard.signals.insecure_request` get one.
+    """
+
+    #: True when a plain-HTTP request is redirected (or refused).
     guarded: bool
-    #: Why: "global mode", "@require_https", "blueprint 'api'", ...
+    #: Why: ``"global mode"``, ``"@require_https"``, ``"blueprint 'api'"``, ...
     reason: str
     #: True when a mark or a skip decided, False for the mode's default.
     explicit: bool = True
-
-    @property
-    def exempt(self) -> bool:
-        """Served over plain HTTP because a mark or a skip says so."""
-        return self.explicit and not self.guarded
+    #: True when the answer is 403 instead of a redirect (``refuse=True``).
+    refuse: bool = False
 
 
 GLOBAL_MODE = Decision(True, "global mode", explicit=False)
 NOT_MARKED = Decision(False, "unmarked, per-view", explicit=False)
-_BY_VIEW_MARK = {
-    REQUIRE: Decision(True, "@require_https"),
-    EXEMPT: Decision(False, "@exempt_https"),
-}
+
+
+def decision_for_mark(mark: str, reason: str) -> Decision:
+    return Decision(mark != EXEMPT, reason, refuse=mark == REFUSE)
+
+
+def status_for(method: str, permanent: bool, refuse_writes: bool = False) -> int:
+    """302/301 for GET and HEAD, 307/308 otherwise; 403 for a write ``refuse_writes`` refuses."""
+    if method in SAFE_METHODS:
+        return 301 if permanent else 302
+    if refuse_writes and method not in READ_METHODS:
+        return 403
+    return 308 if permanent else 307
 
 
 class Policy:
-    """The guard's decisions for one app."""
+    """The decisions of one app."""
 
-    def __init__(self, app: Flask, global_mode: bool, skips: tuple[str, ...]) -> None:
-        self._app = app
-        self._default = GLOBAL_MODE if global_mode else NOT_MARKED
-        # Requests reach the policy with PATH_INFO as WSGI gives it: the
-        # path's bytes decoded as latin-1. A skip such as "/café" is compared
-        # in that form too.
-        self._skips = {
-            _wsgi_form(prefix): Decision(False, f"skip prefix '{prefix}'") for prefix in skips
+    def __init__(self, app: Any, global_mode: bool, skips: tuple[str, ...]) -> None:
+        self.app = app
+        self.default = GLOBAL_MODE if global_mode else NOT_MARKED
+        # PATH_INFO arrives as WSGI gives it, the bytes decoded as latin-1: a
+        # skip such as "/café" is compared in that form.
+        self.skips = {
+            prefix.encode().decode("latin-1"): Decision(False, f"skip prefix '{prefix}'")
+            for prefix in skips
         }
-        # A skip longer than this cannot match, so no longer prefix is built.
-        self._longest_skip = max(map(len, self._skips), default=0)
+        self._longest = max(map(len, self.skips), default=0)
         self._by_endpoint: dict[Optional[str], Optional[Decision]] = {}
 
     def decide(self, endpoint: Optional[str], path: str) -> Decision:
         """The decision for a request to ``endpoint`` (None if unrouted) at ``path``."""
         try:
             marked = self._by_endpoint[endpoint]
-        except KeyError:
-            # Racing threads may both compute this; the result is the same.
-            marked = self._by_endpoint[endpoint] = self._decide_by_marks(endpoint)
+        except KeyError:  # racing threads compute the same value
+            marked = self._by_endpoint[endpoint] = self.marked(endpoint)
         if marked is not None:
             return marked
-        if self._skips:
+        if self.skips:
             skipped = self._matching_skip(path)
             if skipped is not None:
                 return skipped
-        return self._default
+        return self.default
 
-    def _decide_by_marks(self, endpoint: Optional[str]) -> Optional[Decision]:
+    def marked(self, endpoint: Optional[str]) -> Optional[Decision]:
+        """The decision a mark makes for ``endpoint``: the view's, else its blueprints'."""
         if endpoint is None:
             return None
-        mark = view_mark(self._app.view_functions.get(endpoint))
+        mark = view_mark(self.app.view_functions.get(endpoint))
         if mark is not None:
-            return _BY_VIEW_MARK[mark]
-        # Endpoint "outer.inner.view" belongs to blueprints "outer.inner"
-        # and "outer", the innermost first.
-        blueprint_name = endpoint.rpartition(".")[0]
-        while blueprint_name:
-            mark = blueprint_mark(self._app.blueprints.get(blueprint_name))
+            return decision_for_mark(mark, DECORATOR_NAMES[mark])
+        # "outer.inner.view" belongs to "outer.inner", then "outer".
+        blueprint = endpoint.rpartition(".")[0]
+        while blueprint:
+            mark = own_mark(self.app.blueprints.get(blueprint))
             if mark is not None:
-                return Decision(mark == REQUIRE, f"blueprint '{blueprint_name}'")
-            blueprint_name = blueprint_name.rpartition(".")[0]
+                return decision_for_mark(mark, f"blueprint '{blueprint}'")
+            blueprint = blueprint.rpartition(".")[0]
         return None
 
     def _matching_skip(self, path: str) -> Optional[Decision]:
-        # "/health/live" is checked as "/health" and "/health/live": whole
-        # segments only, so "/healthz" never matches "/health". Only the head
-        # of the path that a skip could cover is read: a client's 256 KiB path
-        # costs what a short one does.
-        head = path[: self._longest_skip + 1]
+        # "/health/live" is tried as "/health" and "/health/live": whole
+        # segments only. Only the head a skip could cover is read, so a 256 KiB
+        # path costs what a short one does.
+        head = path[: self._longest + 1]
         end = head.find("/", 1)
         while end != -1:
-            decision = self._skips.get(head[:end])
-            if decision is not None:
-                return decision
+            found = self.skips.get(head[:end])
+            if found is not None:
+                return found
             end = head.find("/", end + 1)
-        if len(path) > self._longest_skip + 1:
+        if len(path) > self._longest + 1:
             return None
-        return self._skips.get(path.rstrip("/") or path)
-
-
-def _wsgi_form(path: str) -> str:
-    return path.encode("utf-8").decode("latin-1")
+        return self.skips.get(path.rstrip("/") or path)

@@ -1,25 +1,15 @@
-"""Which proxy reports the guard believes, and why a redirect may loop.
+"""Which proxy reports the guard believes, and the middleware around the app.
 
-Behind a TLS-terminating proxy the server only ever speaks plain HTTP; the
-proxy reports the client's scheme in a header. The guard believes such a
-header only from the proxies the user counted (``trusted_proxies=N``):
+The guard believes a proxy's word only from the proxies the user counted
+(``trusted_proxies=N``): ``X-Forwarded-For``/``-Proto`` through Werkzeug's
+``ProxyFix`` (``-Host``, ``-Port``, ``-Prefix`` when named in
+``trusted_proxy_headers``); RFC 7239 ``Forwarded`` only when it names
+``"forwarded"``; a platform's own header through ``https_header``. These
+layers wrap the guard, so it and the app see the same scheme.
 
-- ``X-Forwarded-For`` and ``X-Forwarded-Proto`` through Werkzeug's
-  :class:`~werkzeug.middleware.proxy_fix.ProxyFix` (``x_for=N, x_proto=N``),
-  so ``request.remote_addr``, ``request.scheme`` and ``url_for(_external=True)``
-  agree with the guard; ``X-Forwarded-Host``, ``-Port`` and ``-Prefix`` only
-  when named in ``trusted_proxy_headers``;
-- RFC 7239 ``Forwarded: proto=`` only when ``trusted_proxy_headers`` names
-  ``"forwarded"``: most proxies pass a client's own ``Forwarded`` through
-  untouched, so reading it uninvited would let any client say "http" and
-  loop, or "https" and skip the redirect;
-- a platform's own header (``https_header="X-ARR-SSL"``,
-  ``"X-Forwarded-Ssl: on"``, ``'CF-Visitor: {"scheme":"https"}'``), which
-  marks the request https when present with that value.
-
-Each layer sets ``wsgi.url_scheme`` before Flask builds the request. When a
-request is about to be redirected although one of its headers says https,
-:mod:`~flask_https_guard.loop_hints` explains which setting would stop the loop.
+A ``ProxyFix`` the user wrapped around the app before ``init_app`` sits
+inside the guard; :func:`adopted_proxy_fix` lets the guard apply its
+settings to its own view of the request, so it sees what the app will see.
 """
 
 from __future__ import annotations
@@ -30,42 +20,95 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
-    from .options import GuardOptions, HTTPSHeader
+    from .options import GuardOptions
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Environ = dict[str, Any]
+WSGIApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
 
 X_FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
 FORWARDED = "HTTP_FORWARDED"
 
+#: Middleware that keeps the app it wraps in a public attribute, by class.
+_KEEPS_APP_IN = {
+    "werkzeug.middleware.proxy_fix.ProxyFix": "app",
+    "werkzeug.middleware.dispatcher.DispatcherMiddleware": "app",
+    "werkzeug.middleware.shared_data.SharedDataMiddleware": "app",
+    "engineio.middleware.WSGIApp": "wsgi_app",  # Flask-SocketIO's middleware too
+    "whitenoise.base.WhiteNoise": "application",
+    "flask_https_guard.proxies.TrustedEntriesOnly": "app",
+    "flask_https_guard.proxies.PlatformHTTPSHeader": "app",
+    "flask_https_guard.proxies.ForwardedProto": "app",
+    "flask_https_guard.guard.GuardMiddleware": "wsgi_app",
+}
 
-def install_proxy_trust(
-    wsgi_app: WSGIApp, options: GuardOptions
-) -> tuple[WSGIApp, Optional[ProxyFix]]:
-    """Wrap ``wsgi_app`` in the layers ``options`` trust; also return the ProxyFix.
 
-    ``trusted_proxies=0`` installs nothing, like ``ProxyFix(x_proto=0)``.
+def wrapped_app(layer: Any) -> Any:
+    """The app a known middleware wraps, through its public attribute; None otherwise."""
+    for cls in type(layer).__mro__:
+        attribute = _KEEPS_APP_IN.get(f"{cls.__module__}.{cls.__qualname__}")
+        if attribute is not None:
+            return getattr(layer, attribute, None)
+    return None
+
+
+def layers(wsgi_app: Any, stop: Any = None) -> tuple[list[Any], bool]:
+    """The middleware around a Flask app's own ``wsgi_app``, outermost first.
+
+    Walks through known middleware until the app (or ``stop``); the flag says
+    whether the walk got there (False: an unknown wrapper hides the rest).
+    """
+    found = []
+    while wsgi_app is not None and wsgi_app is not stop:
+        if getattr(getattr(wsgi_app, "__func__", None), "__name__", None) == "wsgi_app":
+            return found, True  # the app's own bound method
+        found.append(wsgi_app)
+        wsgi_app = wrapped_app(wsgi_app)
+    return found, wsgi_app is stop
+
+
+def adopted_proxy_fix(inner: list[Any]) -> Optional[Callable[[Environ], Environ]]:
+    """The request as the ``ProxyFix`` layers inside the guard will present it to the app.
+
+    Werkzeug's own ``ProxyFix`` with the same settings, run on a copy of the
+    environ; None when there are none (the guard then reads the environ itself).
+    """
+    fixes = [layer for layer in inner if isinstance(layer, ProxyFix)]
+    if not fixes:
+        return None
+
+    def captured(environ: Environ, start_response: Any) -> Environ:
+        return environ
+
+    view: Any = captured
+    for fix in reversed(fixes):
+        view = ProxyFix(view, fix.x_for, fix.x_proto, fix.x_host, fix.x_port, fix.x_prefix)
+    return lambda environ: view(dict(environ), None)  # type: ignore[no-any-return]
+
+
+def install_proxy_trust(wsgi_app: WSGIApp, options: GuardOptions) -> WSGIApp:
+    """Wrap ``wsgi_app`` in the layers ``options`` trust (none for ``trusted_proxies=0``).
+
     The platform header runs innermost, so it has the last word: behind
     Cloudflare Flexible, nginx reports "http" for its own hop while
     ``CF-Visitor`` carries the client's "https".
     """
     count = options.trusted_proxies
     if not count:
-        return wsgi_app, None
+        return wsgi_app
     opted_in = options.trusted_proxy_headers
     if options.https_header is not None:
-        wsgi_app = PlatformHTTPSHeader(wsgi_app, options.https_header)
+        wsgi_app = PlatformHTTPSHeader(wsgi_app, *options.https_header)
     if "forwarded" in opted_in:
         wsgi_app = ForwardedProto(wsgi_app, count)
     proxy_fix = ProxyFix(
         wsgi_app,
         x_for=count,
-        # With Forwarded trusted, X-Forwarded-Proto is not read: one source.
-        x_proto=0 if "forwarded" in opted_in else count,
+        x_proto=0 if "forwarded" in opted_in else count,  # one source of the scheme
         x_host=count if "x_host" in opted_in else 0,
         x_port=count if "x_port" in opted_in else 0,
         x_prefix=count if "x_prefix" in opted_in else 0,
     )
-    return TrustedEntriesOnly(proxy_fix, count), proxy_fix
+    return TrustedEntriesOnly(proxy_fix, count)
 
 
 class TrustedEntriesOnly:
@@ -110,11 +153,11 @@ class PlatformHTTPSHeader:
     wrote. ``value`` None means presence alone says https (``X-ARR-SSL``).
     """
 
-    def __init__(self, app: WSGIApp, header: HTTPSHeader) -> None:
+    def __init__(self, app: WSGIApp, name: str, value: Optional[str]) -> None:
         self.app = app
-        self.header = header
-        self._key = header.environ_key
-        self._expected = None if header.value is None else header.value.lower()
+        self.name = name
+        self._key = "HTTP_" + name.upper().replace("-", "_")
+        self._expected = None if value is None else value.lower()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

@@ -19,33 +19,16 @@ the safe replacement.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
-from .headers import HSTSPolicy
-from .location import https_url
+from .headers import HSTSPolicy, SecureHeaders, hsts_problem
+from .location import RedirectTarget
+from .policy import status_for
 
 YEAR_IN_SECS = 31536000
-
-
-def install_hooks_first(
-    app: Flask,
-    before: Callable[[], Optional[Response]],
-    after: Callable[[Response], Response],
-) -> None:
-    """Run ``before`` ahead of every other before_request handler, and
-    ``after`` after every other after_request handler.
-
-    Flask runs the app's before_request functions in list order, then the
-    blueprints'; it runs after_request functions in reverse. Index 0 is
-    therefore first for ``before`` and last for ``after``, whatever is
-    registered before or after us. Running first matters: a basic-auth hook
-    that ran before the redirect would ask for credentials in clear.
-    """
-    app.before_request_funcs.setdefault(None, []).insert(0, before)
-    app.after_request_funcs.setdefault(None, []).insert(0, after)
 
 
 class SSLify:
@@ -83,13 +66,23 @@ class SSLify:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Install the redirect and the HSTS header on ``app``."""
+        """Install the redirect and the HSTS header on ``app``.
+
+        An invalid age fails here, naming ``age`` or ``SSLIFY_AGE`` as you wrote it.
+        """
+        age_named = "SSLIFY_AGE" if "SSLIFY_AGE" in app.config else "age"
         for key, value in self.defaults.items():
             app.config.setdefault(key, value)
-        # Fail now, not on the first secure request, for an invalid age.
-        HSTSPolicy(app.config["SSLIFY_AGE"], bool(app.config["SSLIFY_SUBDOMAINS"]))
-        install_hooks_first(app, self.redirect_to_ssl, self.set_hsts_header)
-
+        problem = hsts_problem(app.config["SSLIFY_AGE"], bool(app.config["SSLIFY_SUBDOMAINS"]), False)
+        if problem:
+            raise (TypeError if "whole number" in problem else ValueError)(
+                problem.format(max_age=age_named)
+            )
+        # Before every other before_request function and after every other
+        # after_request function (Flask runs the latter in reverse): a basic-auth
+        # hook that ran before the redirect would ask for credentials in clear.
+        app.before_request_funcs.setdefault(None, []).insert(0, self.redirect_to_ssl)
+        app.after_request_funcs.setdefault(None, []).insert(0, self.set_hsts_header)
     def _setting(self, key: str) -> Any:
         try:
             return self.app.config.get(key, self.defaults[key])
@@ -146,15 +139,16 @@ class SSLify:
             or self.skip
         ):
             return None
-        location = https_url(request.environ, None, None, app.config.get("TRUSTED_HOSTS"))
-        if request.method in ("GET", "HEAD"):
-            status = 301 if self.permanent else 302
-        else:
-            status = 308 if self.permanent else 307
+        # A Host the app does not own raises InvalidHost: 400, never a redirect to it.
+        location = RedirectTarget(app, None, None).url(request.environ)
+        status = status_for(request.method, self.permanent)
         return app.response_class(status=status, headers={"Location": location})
 
     def set_hsts_header(self, response: Response) -> Response:
         """Add HSTS to secure, non-skipped responses (the after_request hook)."""
         if request.is_secure and not self.skip:
-            HSTSPolicy(self.hsts_age, self.hsts_include_subdomains).apply(response.headers)
+            hsts = HSTSPolicy(self.hsts_age, self.hsts_include_subdomains)
+            SecureHeaders(hsts, secure_cookies=False, upgrade_insecure_requests=False).apply(
+                response.headers
+            )
         return response
