@@ -1,19 +1,9 @@
-"""``flask https-guard``: the route audit and the deploy check.
+"""``flask https-guard``: the route audit, the deploy check and the probe.
 
-Registered through the ``flask.commands`` entry point, so after
-``pip install`` it works on any app, and by ``HTTPSGuard.init_app`` on the
-app's own ``app.cli``, so ``app.test_cli_runner()`` finds it too::
-
-    flask --app myapp https-guard routes [--json]
-    flask --app myapp https-guard check [--json] [--fail-level warning]
-
-Tables use the terminal's width (``COLUMNS`` wins, as with every
-``shutil.get_terminal_size`` caller); ``--json`` prints the same data for
-scripts. In an app's own test suite::
-
-    def test_deploy_check(app):
-        result = app.test_cli_runner().invoke(args=["https-guard", "check"])
-        assert result.exit_code == 0, result.output
+Registered through the ``flask.commands`` entry point, and on the app's own
+``app.cli`` by ``init_app`` (a group that imports this module only when a
+command runs), so ``app.test_cli_runner()`` finds it too. Tables use the
+terminal's width (``COLUMNS`` wins); ``--json`` prints the same data.
 """
 
 from __future__ import annotations
@@ -27,7 +17,8 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
-from .audit import LEVELS, check_app, reaches, route_policies
+from .audit import check_app, route_policies
+from .findings import LEVELS, reaches
 from .probe import probe_command
 
 #: The width used when there is no terminal (output to a pipe or a file).

@@ -299,16 +299,3 @@ def test_hg018_names_preferred_url_scheme_until_it_says_https():
     assert "HG018" in _ids(app)
     app.config["PREFERRED_URL_SCHEME"] = "https"
     assert "HG018" not in _ids(app)
-
-
-def test_hg019_when_middleware_was_wrapped_before_the_guard():
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    first = Flask(__name__)
-    first.wsgi_app = ProxyFix(first.wsgi_app, x_proto=1)
-    HTTPSGuard(first)
-    assert "HG019" in _ids(first)
-    second = Flask(__name__)
-    HTTPSGuard(second)
-    second.wsgi_app = ProxyFix(second.wsgi_app, x_proto=1)
-    assert "HG019" not in _ids(second)

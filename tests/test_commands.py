@@ -95,7 +95,7 @@ class TestRoutes:
     def test_permanent_and_rejected_writes(self):
         routes = routes_json(shop_app({"permanent": True, "reject_insecure_writes": True}))
         assert routes["/orders"]["statuses"] == {"GET": 301, "POST": 403}
-        assert routes["/orders"]["policy"] == "redirect+reject"
+        assert routes["/orders"]["policy"] == "redirect+refuse"
 
     def test_inactive_guard_guards_nothing(self):
         routes = routes_json(shop_app({"enabled": False}))

@@ -1,197 +1,402 @@
 """``check_app``: the app's effective configuration, audited for production.
 
-Each check returns a list of findings, empty when all is well; the
-findings about HSTS, about the scheme's source and about individual routes
-live in modules of their own, those of an app without a guard in
-:mod:`.unguarded`.
+Each check returns a list of findings, empty when all is well. Hosts are read
+through :mod:`flask_https_guard.location`, decisions through the app's guard;
+the middleware findings live in :mod:`.middleware`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Optional
+from typing import Any
 
 from flask import Flask
+from werkzeug.test import EnvironBuilder
 
-from ..state import GuardState, guard_state
-from .findings import Finding, first_few
-from .hsts_checks import check_hsts
-from .proxy_checks import check_scheme_source
-from .route_checks import check_exempt_writes, check_talisman, check_unused_skips
-from .unguarded import check_unguarded
+from ..extension import OPTIONS
+from ..findings import Finding
+from ..guard import Guard
+from ..headers import PRELOAD_MIN_MAX_AGE
+from ..location import host_entries, is_trusted, owned_hosts
+from ..marks import own_mark, view_mark
+from ..options import label
+from ..policy import status_for
+from .middleware import check_middleware
+from .paths import RuleExamples, base_url
+from .routes import app_guard, enforced, first_few, guard_routes, route_policies, sorted_rules
+from .talisman import TalismanSettings
 
 
 def check_app(app: Flask) -> list[Finding]:
     """Audit ``app``'s effective configuration for production."""
-    state = guard_state(app)
-    if state is None:
-        return check_unguarded(app)
-    findings: list[Finding] = []
-    findings += _check_active(app, state)
-    findings += _check_report_only(state)
-    findings += check_hsts(app, state)
-    findings += _check_cookies(app)
-    findings += _check_hosts(app, state.options.redirect_host)
-    findings += check_exempt_writes(app)
-    findings += check_unused_skips(app, state)
-    findings += check_scheme_source(app, state)
-    findings += _check_permanent(state)
-    findings += check_talisman(app, state)
-    findings += _check_templates(app, state)
-    findings += _check_url_scheme(app, state)
-    findings += _check_placement(state)
+    guard = app_guard(app)
+    if guard.extension is None:
+        return _check_unguarded(app, guard)
+    options = guard.options
+    findings = _check_active(app, guard)
+    if options.report_only:
+        findings.append(
+            Finding.of(
+                "HG016",
+                "report_only is on: plain-HTTP requests are logged and signalled, but none is"
+                " redirected and no HSTS is sent.",
+                "Once the insecure traffic you counted is gone, remove report_only"
+                " (HTTPS_GUARD_REPORT_ONLY) to enforce.",
+            )
+        )
+    findings += _check_hsts(app, guard)
+    if not app.config.get("SESSION_COOKIE_SECURE"):
+        findings.append(
+            Finding.of(
+                "HG006",
+                "SESSION_COOKIE_SECURE is off: the session cookie is also sent over plain HTTP.",
+                "Keep secure_cookies=True (the default) or set SESSION_COOKIE_SECURE = True.",
+            )
+        )
+    findings += _check_hosts(app, guard)
+    findings += _check_exempt_writes(app)
+    findings += _check_unused_skips(app, guard)
+    if options.enabled is not False:
+        findings += check_middleware(app, guard)
+    if not options.permanent:
+        findings.append(
+            Finding.of(
+                "HG011",
+                "Redirects are temporary (302/307).",
+                "Browsers cache 301/308; switch to permanent=True only when the site will"
+                " stay on HTTPS for good.",
+            )
+        )
+    findings += _check_talisman(app, guard)
+    if not (options.upgrade_insecure_requests or options.report_only):
+        findings += _check_templates(app)
+    if app.config.get("PREFERRED_URL_SCHEME") == "http" and not options.report_only:
+        findings.append(
+            Finding.of(
+                "HG018",
+                "PREFERRED_URL_SCHEME is 'http': URLs built outside a request"
+                " (url_for(..., _external=True) in CLI commands, e-mails, task queues) start"
+                " with http:// and cost every reader a redirect.",
+                "Set PREFERRED_URL_SCHEME = 'https'. The guard does not set it for you:"
+                " Flask's test client takes its default scheme from it, so every plain-HTTP"
+                " test request would silently become an https one.",
+            )
+        )
     return findings
 
 
-def _check_active(app: Flask, state: GuardState) -> list[Finding]:
-    options = state.options
-    if options.enabled is False:
+def _check_active(app: Flask, guard: Guard) -> list[Finding]:
+    enabled = guard.options.enabled
+    if enabled is False:
         return [
-            Finding(
+            Finding.of(
                 "HG001",
-                "error",
                 "The guard is disabled (enabled=False): nothing is redirected and no HSTS is sent.",
                 "Remove enabled=False / HTTPS_GUARD_ENABLED for production.",
             )
         ]
-    if app.debug:
-        level = "warning" if options.enabled else "error"
+    if not app.debug:
+        return []
+    return [
+        Finding.of(
+            "HG002",
+            "The app runs in debug mode" + ("." if enabled else ", so the guard is inactive."),
+            "Never run production with debug on (FLASK_DEBUG / app.debug).",
+            level="warning" if enabled else "error",
+        )
+    ]
+
+
+def _check_hsts(app: Flask, guard: Guard) -> list[Finding]:
+    """HG003, HG004, HG005 and HG025."""
+    options = guard.options
+    if not options.hsts:
         return [
-            Finding(
-                "HG002",
-                level,
-                "The app runs in debug mode"
-                + ("." if options.enabled else ", so the guard is inactive."),
-                "Never run production with debug on (FLASK_DEBUG / app.debug).",
+            Finding.of(
+                "HG003",
+                "HSTS is off: browsers will try plain HTTP first on every visit, where an"
+                " attacker can intercept the redirect.",
+                "Remove hsts=False / HTTPS_GUARD_HSTS.",
             )
         ]
-    return []
+    findings = []
+    if options.hsts_max_age == 0:
+        findings.append(
+            Finding.of(
+                "HG004",
+                "HSTS max-age is 0: browsers that see it forget the site's HSTS policy (a"
+                " roll-back).",
+                "Keep max-age=0 until returning visitors have seen it; then set a max-age again.",
+            )
+        )
+    elif options.hsts_max_age < PRELOAD_MIN_MAX_AGE:
+        findings.append(
+            Finding.of(
+                "HG004",
+                f"HSTS max-age is {options.hsts_max_age} seconds, below one year.",
+                f"Set hsts_max_age to {PRELOAD_MIN_MAX_AGE} or more once HTTPS is known to"
+                " work everywhere on the site.",
+            )
+        )
+    if options.hsts_preload:
+        findings += _check_preload(app, guard)
+    if options.hsts_include_subdomains or options.hsts_preload:
+        findings.append(
+            Finding.of(
+                "HG025",
+                "HSTS includeSubDomains is on: browsers that have the policy reach every"
+                " subdomain of the site's hosts over https only, so a subdomain without"
+                " https becomes unreachable (for good, once preloaded).",
+                "Check each subdomain from the outside before preloading or raising"
+                " max-age: flask https-guard probe URL --subdomain NAME.",
+            )
+        )
+    return findings
 
 
-def _check_report_only(state: GuardState) -> list[Finding]:
-    if not state.options.report_only:
+def _check_preload(app: Flask, guard: Guard) -> list[Finding]:
+    """HG005: the preload list wants http:// redirected to https on the same host first."""
+    redirect_host = guard.options.redirect_host
+    problems = []
+    if redirect_host is not None:
+        owned = owned_hosts(app)
+        away = [host for host in owned if host != redirect_host] if owned else ["any other Host"]
+        if away:
+            problems.append(
+                f"plain HTTP to {', '.join(away)} redirects to another host ({redirect_host})"
+            )
+    environ = EnvironBuilder("/", base_url=base_url(app) or "http://localhost").get_environ()
+    if not guard.policy.decide(guard.route(environ)[1], "/").guarded:
+        problems.append("the home page / is served over plain HTTP")
+    if not problems:
         return []
     return [
-        Finding(
-            "HG016",
-            "warning",
-            "report_only is on: plain-HTTP requests are logged and signalled, but"
-            " none is redirected and no HSTS is sent.",
-            "Once the insecure traffic you counted is gone, remove report_only"
-            " (HTTPS_GUARD_REPORT_ONLY) to enforce.",
+        Finding.of(
+            "HG005",
+            "HSTS preload is asked for, but the preload list requires every http:// URL to"
+            " redirect to https on the same host first: " + "; ".join(problems) + ".",
+            "Redirect / to https on the same host, or drop hsts_preload.",
         )
     ]
 
 
-def _check_cookies(app: Flask) -> list[Finding]:
-    if app.config.get("SESSION_COOKIE_SECURE"):
+def _check_hosts(app: Flask, guard: Guard) -> list[Finding]:
+    """HG007 (redirects follow any Host), HG023 (capitals), HG024 (canonical_host)."""
+    options = guard.options
+    owned = owned_hosts(app)
+    findings = []
+    if options.redirect_host is None and not owned:
+        findings.append(
+            Finding.of(
+                "HG007",
+                "No TRUSTED_HOSTS, SERVER_NAME or redirect_host: redirects go to whatever"
+                " host the client's Host header names.",
+                "Set TRUSTED_HOSTS to the app's host names, or redirect_host.",
+            )
+        )
+    capitals = [
+        f"{where} {value!r}"
+        for where, value in _written_hosts(app, guard)
+        if value != value.lower()
+    ]
+    if capitals:
+        findings.append(
+            Finding.of(
+                "HG023",
+                f"Host names are written with capitals: {', '.join(capitals)}. Host names are"
+                " compared case-insensitively (the guard lower-cases both sides), so this"
+                " works, but it reads as if case mattered.",
+                "Write host names in lower case, as URLs and certificates show them.",
+            )
+        )
+    canonical = host_entries([options.canonical_host]) if options.canonical_host else ()
+    if canonical and owned and not is_trusted(canonical[0], owned):
+        trusted = bool(app.config.get("TRUSTED_HOSTS"))
+        outcome = "Flask answers 400 (TRUSTED_HOSTS)" if trusted else "the app routes nothing"
+        findings.append(
+            Finding.of(
+                "HG024",
+                f"canonical_host {options.canonical_host!r} is not one of the hosts the app"
+                f" accepts ({', '.join(owned)}): secure requests are redirected there, where"
+                f" {outcome}.",
+                "Add the canonical host to TRUSTED_HOSTS (or SERVER_NAME), or fix canonical_host.",
+                level="error" if trusted else "warning",
+            )
+        )
+    return findings
+
+
+def _written_hosts(app: Flask, guard: Guard) -> list[tuple[str, str]]:
+    """Host names as the user wrote them: Flask's config, and the guard's host options."""
+    trusted = app.config.get("TRUSTED_HOSTS") or ()
+    written: list[tuple[str, Any]] = [("SERVER_NAME", app.config.get("SERVER_NAME"))]
+    written += [
+        ("TRUSTED_HOSTS", entry) for entry in ([trusted] if isinstance(trusted, str) else trusted)
+    ]
+    for name in ("redirect_host", "canonical_host"):
+        source = guard.options.sources[name]
+        if source == "config":
+            written.append((label(name, source), app.config.get(OPTIONS.config_key(name))))
+        elif source == "argument":
+            written.append((label(name, source), guard.extension.arguments.get(name)))
+    return [(where, value) for where, value in written if isinstance(value, str)]
+
+
+def _check_exempt_writes(app: Flask) -> list[Finding]:
+    """HG008 for each exempt or partly exempt route that accepts writes."""
+    findings = []
+    for route in route_policies(app):
+        writes = sorted({"POST", "PUT", "PATCH", "DELETE"}.intersection(route.methods))
+        if route.policy in ("exempt", "partly exempt") and writes:
+            findings.append(
+                Finding.of(
+                    "HG008",
+                    f"{route.rule} ({route.endpoint}) is {route.policy} ({route.reason}) and"
+                    f" accepts {', '.join(writes)}: form or API data is sent over plain HTTP.",
+                    "Exempt only read-only endpoints such as health checks.",
+                )
+            )
+    return findings
+
+
+def _check_unused_skips(app: Flask, guard: Guard) -> list[Finding]:
+    """HG017 for a skip under which no route has a path the skip serves over HTTP."""
+    if not guard.options.skips:
         return []
+    examples = [RuleExamples(guard, rule) for rule in sorted_rules(app)]
+    findings = []
+    for skip in guard.options.skips:
+        found = (rule.under(skip) for rule in examples)
+        # No endpoint: the skip alone decides, whatever the views' marks say.
+        if any(ex and guard.policy.decide(None, ex.path_info).explicit for ex in found):
+            continue
+        findings.append(
+            Finding.of(
+                "HG017",
+                f"The skip {skip!r} matches no route.",
+                "Skips are whole path segments of the decoded request path"
+                " (skips=['health'] covers /health and /health/live, not /healthz;"
+                " write 'café', not 'caf%C3%A9'); fix the entry or remove it.",
+            )
+        )
+    return findings
+
+
+def _check_talisman(app: Flask, guard: Guard) -> list[Finding]:
+    """HG014 when a Flask-Talisman on the app also forces https or sends HSTS."""
+    talisman = TalismanSettings.of(app)
+    if talisman is None or not (talisman.force_https or talisman.hsts):
+        return []
+    options = guard.options
+    problems = []
+    level = "warning"
+    if talisman.force_https:
+        served = ("exempt", "not guarded", "report only", "partly exempt")
+        overruled = [
+            route.rule
+            for route in guard_routes(app)
+            if route.policy in served and talisman.redirects(app, route.endpoint)
+        ]
+        listed = first_few(overruled)
+        problems.append(
+            f"its force_https redirects plain-HTTP requests with {talisman.status}, for POST"
+            " too (clients may turn it into GET)"
+            + (f", including routes the guard serves over plain HTTP ({listed})" if listed else "")
+        )
+    if talisman.hsts:
+        if not options.hsts:
+            problems.append(
+                f"it sends Strict-Transport-Security ({talisman.hsts}) although the guard's"
+                " hsts=False"
+            )
+        else:
+            problems.append(
+                f"it sends its own Strict-Transport-Security ({talisman.hsts}), which the"
+                " guard keeps instead of its own"
+            )
+        if options.hsts and options.hsts_max_age == 0 and not talisman.hsts.startswith("max-age=0"):
+            level = "error"
+            problems.append("so the guard's hsts_max_age=0 roll-back never reaches browsers")
     return [
-        Finding(
-            "HG006",
-            "warning",
-            "SESSION_COOKIE_SECURE is off: the session cookie is also sent over plain HTTP.",
-            "Keep secure_cookies=True (the default) or set SESSION_COOKIE_SECURE = True.",
+        Finding.of(
+            "HG014",
+            "Flask-Talisman is also installed on the app: " + "; ".join(problems) + ".",
+            "Let one of them own https: Talisman(app, force_https=False,"
+            " strict_transport_security=False) keeps Talisman for CSP and the other headers"
+            " while the guard redirects and sends HSTS.",
+            level=level,
         )
     ]
 
 
-def _check_hosts(app: Flask, redirect_host: Optional[str]) -> list[Finding]:
-    # Each of these limits the host the redirect goes to (state.py).
-    if (
-        redirect_host is not None
-        or app.config.get("TRUSTED_HOSTS")
-        or app.config.get("SERVER_NAME")
-        or app.url_map.host_matching
-    ):
+def _check_templates(app: Flask) -> list[Finding]:
+    try:
+        templates = sorted(app.jinja_env.list_templates())
+    except TypeError:  # a loader that cannot list its templates
         return []
-    return [
-        Finding(
-            "HG007",
-            "warning",
-            "No TRUSTED_HOSTS, SERVER_NAME or redirect_host: redirects go to"
-            " whatever host the client's Host header names.",
-            "Set TRUSTED_HOSTS to the app's host names, or redirect_host.",
-        )
-    ]
-
-
-def _check_permanent(state: GuardState) -> list[Finding]:
-    if state.options.permanent:
-        return []
-    return [
-        Finding(
-            "HG011",
-            "info",
-            "Redirects are temporary (302/307).",
-            "Browsers cache 301/308; switch to permanent=True only when the"
-            " site will stay on HTTPS for good.",
-        )
-    ]
-
-
-def _check_templates(app: Flask, state: GuardState) -> list[Finding]:
-    if state.options.upgrade_insecure_requests or state.options.report_only:
-        return []
-    templates = _template_names(app)
     if not templates:
         return []
     return [
-        Finding(
+        Finding.of(
             "HG015",
-            "info",
-            f"The app serves templates over https ({first_few(templates)}): an http://"
-            " image, script or stylesheet in them is blocked or flagged by browsers as"
-            " mixed content.",
+            f"The app serves templates over https ({first_few(templates)}): an http:// image,"
+            " script or stylesheet in them is blocked or flagged by browsers as mixed content.",
             "upgrade_insecure_requests=True sends Content-Security-Policy:"
-            " upgrade-insecure-requests, so browsers fetch them over https; it merges"
-            " with a CSP header the app already sends.",
+            " upgrade-insecure-requests, so browsers fetch them over https; it merges with a"
+            " CSP header the app already sends.",
         )
     ]
 
 
-def _template_names(app: Flask) -> Sequence[str]:
-    try:
-        return sorted(app.jinja_env.list_templates())
-    except TypeError:
-        # A loader that cannot list its templates.
-        return []
+# --- an app without a guard: what its marks do alone --------------------------------
 
 
-def _check_url_scheme(app: Flask, state: GuardState) -> list[Finding]:
-    if app.config.get("PREFERRED_URL_SCHEME") != "http" or state.options.report_only:
-        return []
-    return [
-        Finding(
-            "HG018",
-            "info",
-            "PREFERRED_URL_SCHEME is 'http': URLs built outside a request"
-            " (url_for(..., _external=True) in CLI commands, e-mails, task queues)"
-            " start with http:// and cost every reader a redirect.",
-            "Set PREFERRED_URL_SCHEME = 'https'. The guard does not set it for you:"
-            " Flask's test client takes its default scheme from it, so every"
-            " plain-HTTP test request would silently become an https one.",
-        )
-    ]
+def _check_unguarded(app: Flask, guard: Guard) -> list[Finding]:
+    """HG000 or HG012, and HG013 for each mark that nothing enforces."""
+    marked = [(rule, guard.policy.marked(rule.endpoint)) for rule in sorted_rules(app)]
+    required = [rule for rule, decision in marked if decision is not None and decision.guarded]
+    holding = [rule for rule in required if enforced(app, rule.endpoint)]
+    if holding:
+        hsts = guard.options.hsts_policy()
+        permanent = guard.options.permanent
+        codes = f"{status_for('GET', permanent)}/{status_for('POST', permanent)}"
+        findings = [
+            Finding.of(
+                "HG012",
+                f"App {app.name!r} has {len(holding)} route(s) marked @require_https but no"
+                f" HTTPSGuard: those redirect by themselves with the default options ({codes},"
+                f" HSTS {hsts or 'off'}), without the app's HTTPS_GUARD_* config; every other"
+                " route is served over plain HTTP.",
+                "Add HTTPSGuard(app, global_mode=False) to apply your config to the marked"
+                " views, or HTTPSGuard(app) to guard every route.",
+            )
+        ]
+    else:
+        marks = any(decision is not None for _, decision in marked)
+        findings = [
+            Finding.of(
+                "HG000",
+                f"No HTTPSGuard is installed on app {app.name!r}: plain-HTTP requests are"
+                " served as they come" + (", whatever the views' marks say." if marks else "."),
+                "Add HTTPSGuard(app), or guard.init_app(app) in the app factory.",
+            )
+        ]
+    return findings + [_unenforced(app, rule) for rule in required if rule not in holding]
 
 
-def _check_placement(state: GuardState) -> list[Finding]:
-    if state.answers_before_app or state.options.enabled is False:
-        return []
-    return [
-        Finding(
-            "HG019",
-            "info",
-            "app.wsgi_app was already wrapped when the guard was installed, so"
-            " middleware inside the guard may still change the scheme: plain HTTP"
-            " that reaches the app is redirected from its first before_request"
-            " function (request_started receivers run first, and it costs more per"
-            " request), and what that middleware answers itself is judged as its"
-            " response starts.",
-            "For the app's own requests, call init_app before wrapping"
-            " app.wsgi_app, or use trusted_proxies instead of your own ProxyFix;"
-            " keep inside the guard only middleware that serves content of its"
-            " own (static files, mounted apps), since what is wrapped after"
-            " init_app is outside the guard.",
-        )
-    ]
+def _unenforced(app: Flask, rule: Any) -> Finding:
+    view = app.view_functions.get(rule.endpoint)
+    if view_mark(view) is None:
+        what = "belongs to a blueprint marked @require_https after it was registered"
+        fix = "Mark the blueprint before app.register_blueprint()"
+    elif own_mark(view) is None:
+        what = "comes from a View class marked @require_https after as_view()"
+        fix = "Decorate the class with @require_https where it is defined"
+    else:
+        what = "is marked @require_https above @app.route, where the mark cannot enforce itself"
+        fix = "Put @require_https below @app.route (route decorators go on top)"
+    return Finding.of(
+        "HG013",
+        f"{rule.rule} ({rule.endpoint}) {what}; the app has no HTTPSGuard, so it is served"
+        " over plain HTTP.",
+        f"{fix}, or add HTTPSGuard(app, global_mode=False).",
+    )

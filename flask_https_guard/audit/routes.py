@@ -1,121 +1,159 @@
 """``route_policies``: what a plain-HTTP request to each URL rule gets.
 
-The guard's policy is asked about example paths of each rule (see
-:mod:`.rule_paths`), the same call a request makes, so the listing cannot
-drift from what requests get. A rule some of whose paths a ``skips`` entry
-covers is "partly exempt"; a Flask-Talisman that redirects what the guard
-serves is counted on top.
+Example requests of each rule (:mod:`.paths`) are decided by the app's own
+:class:`~flask_https_guard.guard.Guard` (``Policy.decide``, ``status_for``), so
+the listing cannot drift from what requests get. An app without a guard is
+judged with the defaults its self-enforcing marks use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from flask import Flask
 from werkzeug.routing import Rule
 
-from ..policy import Decision
-from ..state import GuardState, guard_state
-from .findings import first_few
-from .route_policy import RoutePolicy, route_methods, sorted_rules
-from .rule_paths import RulePaths, request_path, skip_forms
+from ..extension import OPTIONS
+from ..guard import EXTENSION_KEY, Guard
+from ..marks import enforces_itself
+from ..policy import Decision, status_for
+from .paths import RuleExamples
 from .talisman import TalismanSettings
-from .unguarded import unguarded_route
+
+#: Route policies under which some plain-HTTP requests are served.
+SERVED_OVER_HTTP = ("exempt", "not guarded", "report only", "partly exempt")
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    """What a plain-HTTP request to one URL rule gets."""
+
+    rule: str
+    endpoint: str
+    methods: list[str]
+    #: "redirect", "refuse", "redirect+refuse", "partly exempt", "exempt",
+    #: "report only" or "not guarded".
+    policy: str
+    #: The status each method gets over plain HTTP when redirected or refused
+    #: (for "partly exempt": outside the skipped paths).
+    statuses: dict[str, int]
+    reason: str
+    #: For "partly exempt": example paths of the rule that a skip serves over plain HTTP.
+    exempt_examples: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def app_guard(app: Flask) -> Guard:
+    """The app's guard; without one, the defaults its marks enforce (``extension`` None)."""
+    guard = app.extensions.get(EXTENSION_KEY)
+    return guard if guard is not None else Guard(app, OPTIONS.resolve({"global_mode": False}, {}))
+
+
+def sorted_rules(app: Flask) -> list[Rule]:
+    return sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
+
+
+def first_few(items: Sequence[str], shown: int = 3) -> str:
+    """The first items, comma-separated, with "..." when some are left out."""
+    return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
+
+
+def enforced(app: Flask, endpoint: str) -> bool:
+    """Whether a mark on ``endpoint`` holds without a guard: its view's wrapper, or a
+    blueprint's hook (copied to the app when the marked blueprint was registered)."""
+    if enforces_itself(app.view_functions.get(endpoint)):
+        return True
+    name = endpoint.rpartition(".")[0]
+    while name:
+        if any(enforces_itself(hook) for hook in app.before_request_funcs.get(name, ())):
+            return True
+        name = name.rpartition(".")[0]
+    return False
 
 
 def route_policies(app: Flask) -> list[RoutePolicy]:
-    """One entry per URL rule, sorted by rule.
-
-    Works on an app without a guard too: there, views whose
-    ``@require_https`` enforces itself are redirected with the defaults. A
-    Flask-Talisman on the app is counted where it redirects what the guard
-    serves.
-    """
+    """One entry per URL rule, sorted; a Flask-Talisman's redirects counted on top."""
     talisman = TalismanSettings.of(app)
     routes = guard_routes(app)
     if talisman is None:
         return routes
-    return [talisman.overlay(app, route) for route in routes]
+    return [_with_talisman(app, talisman, route) for route in routes]
 
 
 def guard_routes(app: Flask) -> list[RoutePolicy]:
     """What the guard (or the marks, without one) does with each rule."""
-    state = guard_state(app)
-    if state is None:
-        return [unguarded_route(app, rule) for rule in sorted_rules(app)]
-    skips = SkipIndex(state.options.skips)
-    return [_guarded_route(app, state, skips, rule) for rule in sorted_rules(app)]
+    guard = app_guard(app)
+    return [_route(guard, rule) for rule in sorted_rules(app)]
 
 
-class SkipIndex:
-    """The ``skips`` entries in each URL form they could mean, by first segment."""
-
-    def __init__(self, skips: Sequence[str]) -> None:
-        self._all: list[tuple[str, str]] = []
-        self._by_first_segment: dict[str, list[tuple[str, str]]] = {}
-        for skip in skips:
-            for form in skip_forms(skip):
-                entry = (skip, form)
-                self._all.append(entry)
-                first = form.strip("/").split("/")[0]
-                self._by_first_segment.setdefault(first, []).append(entry)
-
-    def candidates(self, first_segment: Optional[str]) -> list[tuple[str, str]]:
-        """(skip, form) pairs that can fall inside a rule whose first segment
-        is ``first_segment`` (None: not fixed text, so any)."""
-        if first_segment is None:
-            return self._all
-        return self._by_first_segment.get(first_segment, [])
+def statuses(guard: Guard, decision: Decision, methods: list[str]) -> dict[str, int]:
+    options = guard.options
+    if decision.refuse:
+        return dict.fromkeys(methods, 403)
+    return {m: status_for(m, options.permanent, options.refuse_insecure_writes) for m in methods}
 
 
-def _guarded_route(app: Flask, state: GuardState, skips: SkipIndex, rule: Rule) -> RoutePolicy:
-    methods = route_methods(rule)
-    if not state.is_active():
+def _route(guard: Guard, rule: Rule) -> RoutePolicy:
+    methods = sorted(set(rule.methods or ()) - {"HEAD", "OPTIONS"})
+
+    def entry(policy: str, reason: str, codes: Any = None, examples: Any = ()) -> RoutePolicy:
         return RoutePolicy(
-            rule.rule,
-            rule.endpoint,
-            methods,
-            "not guarded",
-            {},
-            "guard inactive (disabled or debug)",
+            rule.rule, rule.endpoint, methods, policy, codes or {}, reason, list(examples)
         )
-    samples = _decisions_for_examples(app, state, skips, rule)
-    guarded = [decision for _, decision in samples if decision.guarded]
-    served = [(path, decision) for path, decision in samples if not decision.guarded]
+
+    unguarded = guard.extension is None
+    if not guard.is_active():
+        return entry(
+            "not guarded", "no HTTPSGuard" if unguarded else "guard inactive (disabled or debug)"
+        )
+    examples = RuleExamples(guard, rule)
+    samples = examples.typical()
+    for skip in guard.options.skips:
+        example = examples.under(skip)
+        if example is not None and example not in samples:
+            samples.append(example)
+    decided = [(ex.path, guard.policy.decide(rule.endpoint, ex.path_info)) for ex in samples]
+    guarded = [decision for _, decision in decided if decision.guarded]
     if not guarded:
-        decision = served[0][1]
-        policy = "exempt" if decision.exempt else "not guarded"
-        return RoutePolicy(rule.rule, rule.endpoint, methods, policy, {}, decision.reason)
-    reason = guarded[0].reason
-    statuses = {method: state.status_for(method) for method in methods}
-    if state.options.report_only:
-        would = "/".join(str(code) for code in sorted(set(statuses.values())))
-        reason = f"{reason}; report_only, would get {would}"
-        return RoutePolicy(rule.rule, rule.endpoint, methods, "report only", {}, reason)
-    skipped = [(path, decision) for path, decision in served if decision.exempt]
-    if skipped:
-        skipped_by = list(dict.fromkeys(decision.reason for _, decision in skipped))
-        examples = [path for path, _ in skipped]
-        reason = f"{reason}; exempt by {first_few(skipped_by)} (e.g. {first_few(examples)})"
-        return RoutePolicy(
-            rule.rule, rule.endpoint, methods, "partly exempt", statuses, reason, examples
+        decision = decided[0][1]
+        if unguarded and not decision.explicit:
+            return entry("not guarded", "no HTTPSGuard")
+        return entry("exempt" if decision.explicit else "not guarded", decision.reason)
+    decision = guarded[0]
+    if unguarded and not enforced(guard.app, rule.endpoint):
+        reason = (
+            f"{decision.reason}, not enforced: no HTTPSGuard and the mark does not enforce itself"
         )
-    kinds = {"reject" if status == 403 else "redirect" for status in statuses.values()}
-    policy = "+".join(sorted(kinds)) or "redirect"
-    return RoutePolicy(rule.rule, rule.endpoint, methods, policy, statuses, reason)
+        return entry("not guarded", reason)
+    reason = f"{decision.reason}, default options" if unguarded else decision.reason
+    codes = statuses(guard, decision, methods)
+    if guard.options.report_only:
+        would = "/".join(str(code) for code in sorted(set(codes.values())))
+        return entry("report only", f"{reason}; report_only, would get {would}")
+    skipped = [(path, d) for path, d in decided if not d.guarded and d.explicit]
+    if skipped:
+        by = first_few(list(dict.fromkeys(d.reason for _, d in skipped)))
+        paths = [path for path, _ in skipped]
+        reason = f"{reason}; exempt by {by} (e.g. {first_few(paths)})"
+        return entry("partly exempt", reason, codes, paths)
+    kinds = sorted({"refuse" if code == 403 else "redirect" for code in codes.values()})
+    return entry("+".join(kinds) or "redirect", reason, codes)
 
 
-def _decisions_for_examples(
-    app: Flask, state: GuardState, skips: SkipIndex, rule: Rule
-) -> list[tuple[str, Decision]]:
-    """The policy's decision for example paths of ``rule``: a few typical
-    ones first, then one below each skip that can fall inside the rule."""
-    paths = RulePaths(app, rule)
-    examples = paths.typical()
-    for _, form in skips.candidates(paths.first_segment):
-        example = paths.under(form)
-        if example is not None and example not in examples:
-            examples.append(example)
-    decide = state.policy.decide
-    return [(path, decide(rule.endpoint, request_path(path))) for path in examples]
+def _with_talisman(app: Flask, talisman: TalismanSettings, route: RoutePolicy) -> RoutePolicy:
+    """``route`` with what Talisman adds where the guard serves plain HTTP."""
+    if route.policy not in SERVED_OVER_HTTP or not talisman.redirects(app, route.endpoint):
+        return route
+    if route.policy == "partly exempt":
+        reason = (
+            f"{route.reason}; Flask-Talisman's force_https redirects those with {talisman.status}"
+        )
+        codes = route.statuses
+    else:
+        reason = f"Flask-Talisman force_https (the guard: {route.policy}, {route.reason})"
+        codes = dict.fromkeys(route.methods, talisman.status)
+    return RoutePolicy(route.rule, route.endpoint, route.methods, "redirect", codes, reason)

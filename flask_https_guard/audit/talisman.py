@@ -9,8 +9,6 @@ from typing import Any, Optional
 
 from flask import Flask
 
-from .route_policy import SERVED_OVER_HTTP, RoutePolicy
-
 
 @dataclass(frozen=True)
 class TalismanSettings:
@@ -62,20 +60,3 @@ class TalismanSettings:
     def status(self) -> int:
         """Talisman's redirect status, the same for every method."""
         return 301 if self.permanent else 302
-
-    def overlay(self, app: Flask, route: RoutePolicy) -> RoutePolicy:
-        """``route`` with what Talisman adds where the guard serves plain HTTP."""
-        if route.policy not in SERVED_OVER_HTTP:
-            return route
-        if not self.redirects(app, route.endpoint):
-            return route
-        if route.policy == "partly exempt":
-            reason = (
-                f"{route.reason}; Flask-Talisman's force_https redirects those with {self.status}"
-            )
-            return RoutePolicy(
-                route.rule, route.endpoint, route.methods, "redirect", route.statuses, reason
-            )
-        statuses = {method: self.status for method in route.methods}
-        reason = f"Flask-Talisman force_https (the guard: {route.policy}, {route.reason})"
-        return RoutePolicy(route.rule, route.endpoint, route.methods, "redirect", statuses, reason)

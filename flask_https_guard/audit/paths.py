@@ -1,0 +1,122 @@
+"""Example requests for a URL rule, routed by the guard's own :meth:`Guard.route`.
+
+A rule such as ``/<section>/submit`` stands for many paths, and ``skips`` may
+cover some of them (``/public/submit``). The audit builds concrete paths, keeps
+those the guard routes to the rule's endpoint, and hands the policy each one's
+``PATH_INFO`` as a request would.
+
+>>> from flask import Flask
+>>> from flask_https_guard.audit.routes import app_guard
+>>> app = Flask(__name__)
+>>> app.add_url_rule("/<section>/submit", "submit", methods=["POST"])
+>>> rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "submit")
+>>> examples = RuleExamples(app_guard(app), rule)
+>>> examples.typical()[0].path, examples.under("/public").path
+('/sample/submit', '/public/submit')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple, Optional
+
+from werkzeug.routing import Rule, parse_converter_args
+from werkzeug.test import EnvironBuilder
+
+from ..guard import Guard
+from ..location import owned_hosts
+
+# A variable in a rule's text: <name>, <converter:name>, <converter(args):name>.
+_VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<arguments>.*?)\))?:)?\w+>")
+# Values tried for a variable, kept when its converter's pattern takes them.
+_VALUES = ("sample", "1", "2", "1.5", "00000000-0000-0000-0000-000000000001", "x", "sample-2")
+_CHOICES = 3
+
+
+class Example(NamedTuple):
+    """A path of a rule: as the URL says it, and as ``PATH_INFO`` hands it to the guard."""
+
+    path: str
+    path_info: str
+
+
+class RuleExamples:
+    """Concrete paths that the guard routes to ``rule``'s endpoint."""
+
+    def __init__(self, guard: Guard, rule: Rule) -> None:
+        self.guard = guard
+        self.rule = rule
+        self.base_url = base_url(guard.app, rule)
+        # HEAD and OPTIONS come with every GET rule; they would find the wrong one.
+        self.methods = sorted(set(rule.methods or ()) - {"HEAD", "OPTIONS"}) or ["GET"]
+        values = [_values(guard.app, match) for match in _VARIABLE.finditer(rule.rule)]
+        self.rendered = list(
+            dict.fromkeys(_render(rule.rule, values, choice) for choice in range(_CHOICES))
+        )
+
+    def typical(self) -> list[Example]:
+        """A few paths with different values; at least one, even if none routes here."""
+        routed = [self.routed(path) for path in self.rendered]
+        found = [example for example in routed if example is not None]
+        return found or [self._example(self.rendered[0], self.methods[0])[0]]
+
+    def under(self, prefix: str) -> Optional[Example]:
+        """A path of the rule that is ``prefix`` (whole segments) or lies below it."""
+        wanted = prefix.strip("/").split("/")
+        first = self.rule.rule[1:].split("/")[0]
+        if "<" not in first and first != wanted[0]:
+            return None
+        for text in self.rendered:
+            parts = text[1:].split("/")
+            tails = [parts[len(wanted) :], *(parts[start:] for start in range(len(parts), -1, -1))]
+            for tail in tails:
+                example = self.routed("/" + "/".join(wanted + tail))
+                if example is not None:
+                    return example
+        return None
+
+    def routed(self, path: str) -> Optional[Example]:
+        """``path`` as an example if a request for it reaches the rule's endpoint."""
+        for method in self.methods:
+            example, environ = self._example(path, method)
+            if self.base_url is None or self.guard.route(environ)[1] == self.rule.endpoint:
+                return example
+        return None
+
+    def _example(self, path: str, method: str) -> tuple[Example, dict[str, Any]]:
+        base_url = self.base_url or "http://localhost"
+        environ = EnvironBuilder(path=path, method=method, base_url=base_url).get_environ()
+        return Example(path, environ["PATH_INFO"]), environ
+
+
+def base_url(app: Any, rule: Optional[Rule] = None) -> Optional[str]:
+    """Where a request for ``rule`` (or the app) is sent: a host the app accepts.
+
+    None when the rule's host or subdomain has variables: its paths are not checked.
+    """
+    owned = owned_hosts(app)
+    host = app.config.get("SERVER_NAME") or (owned[0].lstrip(".") if owned else "localhost")
+    if rule is not None and app.url_map.host_matching:
+        host = rule.host
+    elif rule is not None and rule.subdomain:
+        host = f"{rule.subdomain}.{host}"
+    return None if not host or "<" in host else f"http://{host}"
+
+
+def _values(app: Any, variable: re.Match[str]) -> list[str]:
+    converter_class = app.url_map.converters[variable["converter"] or "default"]
+    arguments = variable["arguments"]
+    args, kwargs = parse_converter_args(arguments) if arguments else ((), {})
+    pattern = converter_class(app.url_map, *args, **kwargs).regex
+    candidates = [str(arg) for arg in args] + list(_VALUES)
+    return [value for value in candidates if re.fullmatch(pattern, value)] or ["sample"]
+
+
+def _render(text: str, values: list[list[str]], choice: int) -> str:
+    each = iter(values)
+
+    def value(_: re.Match[str]) -> str:
+        options = next(each)
+        return options[min(choice, len(options) - 1)]
+
+    return _VARIABLE.sub(value, text)
