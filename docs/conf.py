@@ -6,6 +6,7 @@ Doctests: .venv/bin/sphinx-build -W -b doctest docs docs/_build/doctest
 
 from __future__ import annotations
 
+import logging
 import re
 
 import flask_https_guard
@@ -50,17 +51,17 @@ autodoc_inherit_docstrings = False
 # No network in the build: intersphinx maps only what is cached locally.
 intersphinx_mapping: dict[str, tuple[str, object]] = {}
 
-doctest_global_setup = """
-# Docstrings say Flask(__name__); here that would be "builtins".
-__name__ = "docs_example"
-from flask import Blueprint, Flask
-from flask_https_guard import HSTSPolicy, HTTPSGuard, SSLify, exempt_https, require_https
-from flask_https_guard.testing import assert_redirects_to_https, https_client
-# Warnings a sample triggers on purpose would go to stderr, into the build
-# log; pages that show a warning attach a handler of their own.
-import logging as _logging
-_logging.getLogger("flask_https_guard").addHandler(_logging.NullHandler())
-"""
+# Every page's examples run as pasted: they import what they use, and nothing
+# here adds a name to their namespace (tests/test_docs_pages.py runs each page
+# in a fresh interpreter and checks this). Sphinx starts a page from an empty
+# namespace; a fresh interpreter has one global, __name__, which docstrings'
+# Flask(__name__) needs (without it the name would be "builtins").
+doctest_global_setup = '__name__ = "__main__"'
+
+# Warnings an example triggers on purpose would go to stderr, into the build
+# log; the pages that show a warning attach a handler of their own. This runs
+# in the build process, outside the examples' namespace.
+logging.getLogger("flask_https_guard").addHandler(logging.NullHandler())
 
 html_theme = "alabaster"
 html_static_path = ["_static"]
