@@ -54,8 +54,17 @@ GOOD_NAMES = (
     "short.test",
     "preload-short.test",
     "loop.test",
+    "api.app.test",
 )
-ALL_NAMES = (*GOOD_NAMES, "expired.test", "soon.test", "wrong.test")
+# wrong.app.test gets app.test's certificate; nothing listens for down.app.test.
+ALL_NAMES = (
+    *GOOD_NAMES,
+    "expired.test",
+    "soon.test",
+    "wrong.test",
+    "wrong.app.test",
+    "down.app.test",
+)
 
 
 def guarded_app(https_port: int, **options: Any) -> Flask:
@@ -129,6 +138,7 @@ def site_config(
         "loop.test": naive,
         "expired.test": ok,
         "soon.test": f'add_header Strict-Transport-Security "max-age=31536000" always; {ok}',
+        "api.app.test": f'add_header Strict-Transport-Security "max-age=300" always; {ok}',
     }
     blocks = []
     for name, body in plain_sites.items():
@@ -519,6 +529,88 @@ def test_probe_started_on_https_cannot_check_the_redirect(sites: Sites) -> None:
     assert levels(report) == {"HP005": "info"}
 
 
+# --- Subdomains ------------------------------------------------------------------
+
+
+def subdomain_args(sites: Sites, *names: str) -> list[str]:
+    """Probe app.test and the named subdomains, on the test's https port unless a port is given."""
+    named = [name if ":" in name else f"{name}:{sites.https_port}" for name in names]
+    return sites.args(sites.http("app.test"), *(f"--subdomain={name}" for name in named))
+
+
+def test_subdomain_that_serves_https_keeps_the_preload_verdict(sites: Sites) -> None:
+    status, report = run_json(subdomain_args(sites, "api.app.test"))
+
+    assert status == 0, report["findings"]
+    assert report["findings"] == []
+    (api,) = report["subdomains"]
+    assert (api["url"], api["status"]) == (sites.https("api.app.test"), 200)
+    assert api["strict_transport_security"] == "max-age=300"  # its own, information only
+    assert "api.app.test" in api["certificate"]["names"]
+    assert report["preload"]["ready"] is True
+    assert report["preload"]["requirements"][-1] == {
+        "name": "the named subdomains answer https",
+        "met": True,
+        "detail": f"api.app.test:{sites.https_port}",
+    }
+    include = report["preload"]["include_subdomains"]
+    assert include["safe"] is True
+    assert include["subdomains"] == [f"api.app.test:{sites.https_port}"]
+    assert include["verdict"] == "safe for the 1 subdomain(s) named"
+    assert include["covers"].startswith("covers only the subdomains named with --subdomain")
+
+
+def test_subdomain_with_a_wrong_certificate_or_down_fails(sites: Sites) -> None:
+    closed = free_port()
+    status, report = run_json(
+        subdomain_args(sites, "api.app.test", "wrong.app.test", f"down.app.test:{closed}")
+    )
+
+    assert status == 1
+    # app.test asks for preload, which the failing subdomains now stand in the way of.
+    assert levels(report) == {"HP020": "error", "HP070": "error", "HP071": "error"}
+    messages = {finding["id"]: finding["message"] for finding in report["findings"]}
+    wrong, down = f"wrong.app.test:{sites.https_port}", f"down.app.test:{closed}"
+    assert messages["HP070"].startswith(
+        f"subdomain {wrong}: the certificate of wrong.app.test is not valid for that name"
+    )
+    assert messages["HP071"].startswith(f"subdomain {down}: could not reach {down}")
+    assert "Connection refused" in messages["HP071"]
+    assert messages["HP020"].endswith("requirements: the named subdomains answer https")
+    assert [hop["status"] for hop in report["subdomains"]] == [200, None, None]
+    assert report["preload"]["ready"] is False
+    include = report["preload"]["include_subdomains"]
+    assert (include["safe"], include["failing"]) == (False, [wrong, down])
+    assert include["verdict"] == "not safe: 2 of 3 named subdomain(s) fail"
+    assert report["preload"]["requirements"][-1]["detail"] == f"failing: {wrong}, {down}"
+
+
+def test_subdomain_verdict_in_human_output(sites: Sites) -> None:
+    result = run([*subdomain_args(sites, "api.app.test", "wrong.app.test"), "--fail-level=error"])
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"* {sites.https('api.app.test')}  [{LOOPBACK}]" in lines
+    assert "   Strict-Transport-Security: max-age=300 (information only)" in lines
+    assert f"* {sites.https('wrong.app.test')}  [{LOOPBACK}]" in lines
+    assert "HSTS preload list requirements for app.test: not ready" in lines
+    wrong = f"wrong.app.test:{sites.https_port}"
+    assert f"  [--] the named subdomains answer https: failing: {wrong}" in lines
+    assert "includeSubDomains for app.test: not safe: 1 of 2 named subdomain(s) fail" in lines
+    text = " ".join(result.output.split())
+    assert "This covers only the subdomains named with --subdomain;" in text
+    assert f"HP070 error subdomain {wrong}: the certificate of wrong.app.test" in text
+
+
+def test_without_subdomains_the_verdict_says_none_was_checked(sites: Sites) -> None:
+    result = run(sites.args(sites.http("app.test")))
+
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert "includeSubDomains for app.test: not checked (--subdomain NAME checks one)" in lines
+    assert "covers only" not in result.output
+
+
 # --- Unreachable and bad input ------------------------------------------------
 
 
@@ -552,6 +644,9 @@ def test_server_that_never_answers_times_out(sites: Sites) -> None:
         (["app.test", "--resolve=app.test:80"], "is not HOST:PORT:ADDRESS"),
         (["app.test", "--resolve=app.test:80:localhost"], "ADDRESS must be an IP address"),
         (["app.test", "--timeout=0"], "--timeout"),
+        (["app.test", "--subdomain=other.test"], "other.test is not a subdomain of app.test"),
+        (["app.test", "--subdomain=app.test"], "app.test is not a subdomain of app.test"),
+        (["app.test", "--subdomain=https://api.app.test/"], "is not a host name"),
     ],
 )
 def test_bad_input_is_a_usage_error(args: list[str], message: str) -> None:

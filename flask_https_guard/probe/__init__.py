@@ -1,24 +1,18 @@
 """``flask https-guard probe URL``: check a deployed site from the outside.
 
-The probe asks a live site what a browser would be told. It requests the URL
-over plain HTTP, follows every redirect itself, one hop at a time, and
-reports each hop (status, Location, Strict-Transport-Security, certificate).
-Then it checks the chain: the first hop goes to https on the same host, https
-responses carry HSTS, the HSTS preload list's requirements, the certificate,
-mixed content in the final page, loops and overlong chains. Each problem is a
-finding with a stable ID (``HP001``...) and a level. It needs no app and only
-the standard library (and click, which comes with Flask)::
+The probe requests the URL over plain HTTP and follows every redirect
+itself, one hop at a time, reporting each hop (status, Location,
+Strict-Transport-Security, certificate). Then it checks the chain: the first
+hop goes to https on the same host, https responses carry HSTS, the HSTS
+preload list's requirements, the certificate, mixed content in the final
+page, loops and overlong chains. ``--subdomain NAME`` also requests
+``https://NAME/``, which includeSubDomains would make browsers require. Each
+problem is a finding with a stable ID (``HP001``...) and a level. It needs
+no app and only the standard library (and click, which comes with Flask).
+The command line is in ``command``, with its exit statuses; from Python,
+:func:`probe` returns a :class:`ProbeReport`::
 
-    flask https-guard probe http://example.com/
-    python -m flask_https_guard.probe http://example.com/ --json
-
-Exit status: 0 when no finding reaches ``--fail-level`` (``warning`` by
-default), 1 when one does, 2 for a bad command line (not a URL, a bad
-``--resolve`` entry or CA file).
-
-From Python, :func:`probe` returns a :class:`ProbeReport`::
-
-    report = probe("http://example.com/")
+    report = probe("http://example.com/", subdomains=["www.example.com"])
     if report.failed("warning"):
         print([finding.id for finding in report.findings])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Optional
+from typing import Any
 
 import click
 
@@ -13,14 +13,13 @@ from .hops import DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT,
 from .report import WIDTH, format_report, probe
 
 
-@click.command("probe")
+@click.command("probe", context_settings={"show_default": True})
 @click.argument("url")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option(
     "--fail-level",
     type=click.Choice(LEVELS),
     default="warning",
-    show_default=True,
     help="Exit with status 1 when a finding reaches this level.",
 )
 @click.option(
@@ -33,7 +32,6 @@ from .report import WIDTH, format_report, probe
     metavar="SECONDS",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TIMEOUT,
-    show_default=True,
     help="Seconds each connect and each read may wait.",
 )
 @click.option(
@@ -41,7 +39,6 @@ from .report import WIDTH, format_report, probe
     metavar="SECONDS",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TOTAL_TIMEOUT,
-    show_default=True,
     help="Seconds for the whole probe; no request starts after that.",
 )
 @click.option(
@@ -49,32 +46,31 @@ from .report import WIDTH, format_report, probe
     metavar="N",
     type=click.IntRange(min=0),
     default=DEFAULT_MAX_REDIRECTS,
-    show_default=True,
     help="Redirects to follow before giving up.",
 )
 @click.option(
     "--resolve",
-    "resolve",
     multiple=True,
     metavar="HOST:PORT:ADDRESS",
     help="Connect to ADDRESS for HOST:PORT (PORT may be *) but keep HOST for the Host"
     " header, SNI and the certificate check, as curl does. Repeatable.",
 )
-def probe_command(
-    url: str,
-    as_json: bool,
-    fail_level: str,
-    cafile: Optional[str],
-    timeout: float,
-    total_timeout: float,
-    max_redirects: int,
-    resolve: tuple[str, ...],
-) -> None:
+@click.option(
+    "--subdomain",
+    "subdomains",
+    multiple=True,
+    metavar="NAME",
+    help="Also request https://NAME/ (NAME[:PORT], a subdomain of URL's host): it needs a"
+    " valid certificate and an answer before includeSubDomains or preload. Repeatable.",
+)
+def probe_command(url: str, as_json: bool, fail_level: str, **settings: Any) -> None:
     """Check a deployed site from the outside: redirect, HSTS, preload, TLS, mixed content.
 
     Requests URL (a bare host name means http://HOST/) and follows each
     redirect itself, reporting every hop; then reports findings with stable
-    IDs (HP001...). It needs no app, so it runs anywhere Flask is installed:
+    IDs (HP001...). With --subdomain it also checks named subdomains before
+    includeSubDomains or preload. It needs no app, so it runs anywhere Flask
+    is installed:
 
     \b
         flask https-guard probe http://example.com/
@@ -84,14 +80,7 @@ def probe_command(
     2 for a bad command line.
     """
     try:
-        report = probe(
-            url,
-            timeout=timeout,
-            total_timeout=total_timeout,
-            max_redirects=max_redirects,
-            cafile=cafile,
-            resolve=resolve,
-        )
+        report = probe(url, **settings)
     except ProbeUsageError as error:
         raise click.BadParameter(error.message, param_hint=error.option) from None
     if as_json:

@@ -1,7 +1,8 @@
 """The checks: each problem in a chain becomes a finding with a stable ID.
 
 HP00x redirect to https, HP01x HSTS, HP020 preload list, HP03x TLS,
-HP04x connection, HP05x mixed content, HP06x redirect chain.
+HP04x connection, HP05x mixed content, HP06x redirect chain, HP07x the
+subdomains named with ``--subdomain``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .hops import (
     TLS,
     TOO_MANY,
     Chain,
+    Hop,
     first_https_responses,
 )
 from .hsts import PRELOAD_MIN_MAX_AGE, PreloadStatus, parse_hsts
@@ -37,6 +39,7 @@ _TRUST_PROXY_HINT = (
     " of the proxy send X-Forwarded-Proto $scheme (never a fixed https)."
 )
 
+_CERTIFICATE_KINDS = (CERTIFICATE_HOST, CERTIFICATE_EXPIRED, CERTIFICATE_UNTRUSTED)
 # The finding each kind of failed hop gives: ID, what went wrong, what to do.
 _FAILURES = {
     CERTIFICATE_HOST: (
@@ -79,19 +82,24 @@ _FAILURES = {
 }
 
 
-def _connection_findings(chain: Chain) -> Iterator[Finding]:
+def _connection_findings(chain: Chain, subdomains: Sequence[Hop]) -> Iterator[Finding]:
     expiring: set[str] = set()
-    for hop in chain.hops:
+    named = [(hop, False) for hop in chain.hops] + [(hop, True) for hop in subdomains]
+    for hop, subdomain in named:
         target = hop.target
         if hop.error_kind is not None:
             finding_id, message, hint = _FAILURES[hop.error_kind]
             names = {"host": target.host, "authority": target.authority}
-            yield Finding(
-                finding_id,
-                "error",
-                f"{message.format(**names)}: {hop.error}",
-                hint.format(**names),
-            )
+            message = f"{message.format(**names)}: {hop.error}"
+            if subdomain:
+                certificate_kind = hop.error_kind in _CERTIFICATE_KINDS
+                finding_id = "HP070" if certificate_kind else "HP071"
+                message = f"subdomain {target.authority}: {message}"
+                hint = (hint if certificate_kind else "Serve https on {authority}.") + (
+                    f" Until then, includeSubDomains (and preload) on {chain.start.host}"
+                    " locks browsers out of it."
+                )
+            yield Finding.of(finding_id, message, hint.format(**names))
         certificate = hop.certificate
         if (
             certificate is not None
@@ -99,9 +107,8 @@ def _connection_findings(chain: Chain) -> Iterator[Finding]:
             and target.host not in expiring
         ):
             expiring.add(target.host)
-            yield Finding(
+            yield Finding.of(
                 "HP034",
-                "warning",
                 f"the certificate of {target.host} expires in {certificate.days_left} days"
                 f" ({certificate.not_after})",
                 "Renew it now, and check why automatic renewal has not.",
@@ -111,9 +118,8 @@ def _connection_findings(chain: Chain) -> Iterator[Finding]:
 def _redirect_findings(chain: Chain) -> Iterator[Finding]:
     start, first = chain.start, chain.hops[0]
     if start.is_secure:
-        yield Finding(
+        yield Finding.of(
             "HP005",
-            "info",
             f"the probe started at {start.url}, so the redirect from plain HTTP was not checked",
             f"Probe http://{start.authority}{start.path} to check it too.",
         )
@@ -121,9 +127,8 @@ def _redirect_findings(chain: Chain) -> Iterator[Finding]:
     if first.error is not None:
         return
     if not first.is_redirect:
-        yield Finding(
+        yield Finding.of(
             "HP001",
-            "error",
             f"{first.url} answered {first.status} over plain HTTP instead of redirecting"
             " to https://",
             "Redirect every plain-HTTP request to https:// on the same host (HTTPSGuard"
@@ -135,17 +140,15 @@ def _redirect_findings(chain: Chain) -> Iterator[Finding]:
     if to is None:
         return
     if not to.is_secure:
-        yield Finding(
+        yield Finding.of(
             "HP002",
-            "warning",
             f"the first redirect stays on plain HTTP: {first.url} -> {to.url}",
             f"Redirect straight to https://{start.host}/ so that nothing more travels"
             " in plain text; the preload list requires it.",
         )
     if to.host != start.host:
-        yield Finding(
+        yield Finding.of(
             "HP003",
-            "warning",
             f"the first redirect leaves {start.host} for {to.host}, so browsers never"
             f" get an HSTS policy for {start.host}",
             f"Redirect http://{start.host}/ to https://{start.host}/ first (with"
@@ -153,9 +156,8 @@ def _redirect_findings(chain: Chain) -> Iterator[Finding]:
         )
     last = chain.hops[-1]
     if chain.stopped is None and last.status is not None and not last.target.is_secure:
-        yield Finding(
+        yield Finding.of(
             "HP004",
-            "error",
             f"the redirects end on plain HTTP at {last.url} (status {last.status})",
             "Make the chain end on an https:// URL.",
         )
@@ -164,9 +166,8 @@ def _redirect_findings(chain: Chain) -> Iterator[Finding]:
 def _hsts_findings(chain: Chain) -> Iterator[Finding]:
     plain = next((hop for hop in chain.hops if hop.hsts and not hop.target.is_secure), None)
     if plain is not None:
-        yield Finding(
+        yield Finding.of(
             "HP011",
-            "warning",
             f"{plain.url} sent Strict-Transport-Security over plain HTTP, where browsers"
             " ignore it (RFC 6797, section 7.2)",
             "Send HSTS on https responses only. When the app sends it here, it was told"
@@ -174,9 +175,8 @@ def _hsts_findings(chain: Chain) -> Iterator[Finding]:
         )
     for host, hop in first_https_responses(chain).items():
         if not hop.hsts:
-            yield Finding(
+            yield Finding.of(
                 "HP010",
-                "error",
                 f"https://{host} answered without Strict-Transport-Security ({hop.url})",
                 "Send HSTS on every https response, redirects included (HTTPSGuard does"
                 " by default).",
@@ -184,24 +184,21 @@ def _hsts_findings(chain: Chain) -> Iterator[Finding]:
             continue
         header = parse_hsts(hop.hsts)
         if header.problem is not None:
-            yield Finding(
+            yield Finding.of(
                 "HP012",
-                "error",
                 f"browsers ignore the Strict-Transport-Security of {host}:"
                 f" {header.problem} ({header.value!r})",
                 "Send 'max-age=<seconds>', optionally with '; includeSubDomains' and '; preload'.",
             )
         elif header.max_age == 0:
-            yield Finding(
+            yield Finding.of(
                 "HP013",
-                "warning",
                 f"{host} sends max-age=0, which tells browsers to forget its HSTS policy",
                 "Fine to undo HSTS on purpose; otherwise send a max-age in seconds.",
             )
         elif header.max_age is not None and header.max_age < PRELOAD_MIN_MAX_AGE:
-            yield Finding(
+            yield Finding.of(
                 "HP014",
-                "info",
                 f"{host} sends HSTS with max-age={header.max_age}, less than a year",
                 "A short max-age suits the first steps of a rollout; raise it to at least"
                 f" {PRELOAD_MIN_MAX_AGE} (a year) once https works everywhere.",
@@ -216,9 +213,8 @@ def _preload_findings(status: PreloadStatus) -> Iterator[Finding]:
     if not unmet:
         return
     if status.requested:
-        yield Finding(
+        yield Finding.of(
             "HP020",
-            "error",
             f"{status.host} asks for HSTS preloading but does not meet the list's"
             f" requirements: {unmet}",
             "hstspreload.org refuses (or later removes) a domain until every requirement is met.",
@@ -245,9 +241,8 @@ def _mixed_content_findings(scan: MixedContentScan) -> Iterator[Finding]:
             for item in scan.items
             if item.kind == FORM and urlsplit(item.url).hostname != page_host
         ]
-        yield Finding(
+        yield Finding.of(
             "HP053",
-            "info",
             f"{scan.page} refers to {len(scan.items) - len(left)} http:// URL(s) that its"
             " Content-Security-Policy upgrade-insecure-requests makes browsers fetch over"
             f" https: {_examples(scan.items)}",
@@ -264,25 +259,22 @@ def _mixed_content_findings(scan: MixedContentScan) -> Iterator[Finding]:
         " upgrade-insecure-requests (HTTPSGuard: upgrade_insecure_requests=True)."
     )
     if active:
-        yield Finding(
+        yield Finding.of(
             "HP050",
-            "error",
             f"{scan.page} loads {len(active)} script(s), style sheet(s) or frame(s) over"
             f" http://, which browsers block: {_examples(active)}",
             fix,
         )
     if passive:
-        yield Finding(
+        yield Finding.of(
             "HP051",
-            "warning",
             f"{scan.page} loads {len(passive)} image(s) or media over http://, which browsers"
             f" upgrade or block, marking the page not fully secure: {_examples(passive)}",
             fix,
         )
     if forms:
-        yield Finding(
+        yield Finding.of(
             "HP052",
-            "error",
             f"{scan.page} has {len(forms)} form(s) that submit to http://, sending what"
             f" users type in plain text: {_examples(forms)}",
             "Point each form's action at an https:// or relative URL.",
@@ -297,26 +289,23 @@ def _examples(items: Sequence[MixedContent], limit: int = 3) -> str:
 def _chain_findings(chain: Chain, max_redirects: int) -> Iterator[Finding]:
     last = chain.hops[-1]
     if chain.stopped == LOOP:
-        yield Finding(
+        yield Finding.of(
             "HP060",
-            "error",
             f"redirect loop: {last.url} redirects to {chain.not_followed}, which was"
             " already requested; browsers give up with 'too many redirects'",
             "An https URL that redirects to itself: the app behind the proxy believes"
             f" the request was plain HTTP. {_TRUST_PROXY_HINT}",
         )
     elif chain.stopped == TOO_MANY:
-        yield Finding(
+        yield Finding.of(
             "HP061",
-            "error",
             f"more than {max_redirects} redirect(s); stopped before {chain.not_followed}",
             "Redirect http:// to the final https:// URL in one or two hops (or allow more"
             " with --max-redirects).",
         )
     elif chain.stopped == NO_LOCATION:
-        yield Finding(
+        yield Finding.of(
             "HP062",
-            "error",
             f"{last.url} answered {last.status} without a usable Location header"
             f" ({last.location!r})",
             "Send an absolute or relative http(s) URL in Location with every redirect.",
@@ -324,14 +313,18 @@ def _chain_findings(chain: Chain, max_redirects: int) -> Iterator[Finding]:
 
 
 def check(
-    chain: Chain, preload: PreloadStatus, scan: MixedContentScan, max_redirects: int
+    chain: Chain,
+    subdomains: Sequence[Hop],
+    preload: PreloadStatus,
+    scan: MixedContentScan,
+    max_redirects: int,
 ) -> tuple[Finding, ...]:
     """Every finding for one probe, sorted by ID."""
     findings = [
         *_redirect_findings(chain),
         *_hsts_findings(chain),
         *_preload_findings(preload),
-        *_connection_findings(chain),
+        *_connection_findings(chain, subdomains),
         *_mixed_content_findings(scan),
         *_chain_findings(chain, max_redirects),
     ]

@@ -112,6 +112,27 @@ def parse_url(text: str) -> Target:
     return Target(scheme, host, port or _DEFAULT_PORTS[scheme], path)
 
 
+def parse_subdomain(text: str, parent: Target) -> Target:
+    """``--subdomain NAME[:PORT]`` as ``https://NAME[:PORT]/``; NAME must be under ``parent``.
+
+    >>> parse_subdomain("API.example.com", parse_url("example.com")).url
+    'https://api.example.com/'
+    """
+    target = None
+    if re.fullmatch(r"[^/@?#\s]+", text.strip()):
+        with contextlib.suppress(ProbeUsageError):
+            target = parse_url(f"https://{text.strip()}/")
+    if target is None:
+        raise ProbeUsageError("--subdomain", f"{text!r} is not a host name (NAME or NAME:PORT)")
+    if not target.host.endswith(f".{parent.host}"):
+        raise ProbeUsageError(
+            "--subdomain",
+            f"{target.host} is not a subdomain of {parent.host}, so includeSubDomains"
+            f" from {parent.host} does not cover it",
+        )
+    return target
+
+
 def _normalize_host(name: str) -> Optional[str]:
     name = name.rstrip(".").lower()
     if ":" in name:
@@ -271,52 +292,22 @@ class Hop:
         }
 
 
-class _Connection(http.client.HTTPConnection):
-    """HTTP, or HTTPS with ``context``, to ``address`` when one is given.
-
-    The URL's host name is still used for the Host header, SNI and
-    certificate verification, as curl's ``--resolve`` does.
-    """
-
-    def __init__(
-        self,
-        target: Target,
-        address: Optional[str],
-        timeout: float,
-        context: Optional[ssl.SSLContext],
-    ) -> None:
-        super().__init__(target.host, target.port, timeout=timeout)
-        self.address = address
-        self.context = context
-        self.peer_address: Optional[str] = None
-        self.peer_certificate: Optional[dict[str, Any]] = None
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self.address or self.host, self.port), self.timeout)
-        self.peer_address = str(sock.getpeername()[0])
-        if self.context is not None:
-            try:
-                sock = self.context.wrap_socket(sock, server_hostname=self.host)
-            except BaseException:
-                sock.close()
-                raise
-            self.peer_certificate = dict(sock.getpeercert() or {})
-        self.sock = sock
-
-
 def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, deadline: float) -> Hop:
     """Send one GET to ``target``; a network or TLS failure becomes the hop's error.
 
-    The body is read (up to :data:`MAX_BODY_BYTES`, until ``deadline``) only
-    for an HTML page served over https, the one place mixed content matters.
+    With a ``--resolve`` address it connects there, but the URL's host name
+    is still used for the Host header, SNI and certificate verification, as
+    curl does. The body is read (up to :data:`MAX_BODY_BYTES`, until
+    ``deadline``) only for an HTML page served over https, the one place
+    mixed content matters.
     """
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return _failed(target, None, TIMEOUT, "not requested: --total-timeout ran out first")
     timeout = min(settings.timeout, remaining)
-    connection = _Connection(
-        target, settings.address_for(target), timeout, context if target.is_secure else None
-    )
+    address = settings.address_for(target)
+    connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    peer_address, peer = None, None
     headers = {
         "Host": target.authority,
         "User-Agent": _USER_AGENT,
@@ -324,6 +315,12 @@ def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, dead
         "Connection": "close",
     }
     try:
+        # Closed by connection.close() below, wrapped in TLS or not.
+        connection.sock = socket.create_connection((address or target.host, target.port), timeout)
+        peer_address = str(connection.sock.getpeername()[0])
+        if target.is_secure:
+            connection.sock = context.wrap_socket(connection.sock, server_hostname=target.host)
+            peer = connection.sock.getpeercert()
         connection.request("GET", target.path, headers=headers)
         response = connection.getresponse()
         content_type = response.getheader("Content-Type", "") or ""
@@ -334,14 +331,13 @@ def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, dead
             and _is_html(content_type)
         ):
             body = _read_bounded(response, deadline)
-        peer = connection.peer_certificate
         return Hop(
             url=target.url,
-            address=connection.peer_address,
+            address=peer_address,
             status=response.status,
             location=response.getheader("Location"),
             hsts=response.getheader("Strict-Transport-Security"),
-            certificate=Certificate.from_peer(peer, time.time()) if peer else None,
+            certificate=Certificate.from_peer(dict(peer), time.time()) if peer else None,
             content_type=content_type,
             content_security_policy=", ".join(
                 response.headers.get_all("Content-Security-Policy") or ()
@@ -349,32 +345,22 @@ def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, dead
             body=body,
         )
     except ssl.SSLCertVerificationError as error:
-        kind = CERTIFICATE_UNTRUSTED
-        if error.verify_code in _NAME_CODES:
-            kind = CERTIFICATE_HOST
-        elif error.verify_code in _EXPIRY_CODES:
-            kind = CERTIFICATE_EXPIRED
-        message = error.verify_message or str(error)
-        return _failed(target, connection.peer_address, kind, f"certificate rejected: {message}")
+        code = error.verify_code
+        kind = CERTIFICATE_HOST if code in _NAME_CODES else CERTIFICATE_UNTRUSTED
+        kind = CERTIFICATE_EXPIRED if code in _EXPIRY_CODES else kind
+        failure = kind, f"certificate rejected: {error.verify_message or error}"
     except ssl.SSLError as error:
-        return _failed(
-            target, connection.peer_address, TLS, f"TLS handshake failed: {error.reason or error}"
-        )
+        failure = TLS, f"TLS handshake failed: {error.reason or error}"
     except (socket.timeout, TimeoutError):
-        return _failed(target, connection.peer_address, TIMEOUT, f"no answer within {timeout:g} s")
+        failure = TIMEOUT, f"no answer within {timeout:g} s"
     except (http.client.HTTPException, ValueError) as error:
-        return _failed(
-            target,
-            connection.peer_address,
-            RESPONSE,
-            f"not a valid HTTP response ({type(error).__name__}: {error})",
-        )
+        failure = RESPONSE, f"not a valid HTTP response ({type(error).__name__}: {error})"
     except OSError as error:
-        address = settings.address_for(target)
         where = f" (connecting to {address}, from --resolve)" if address else ""
-        return _failed(target, None, CONNECT, f"{error.strerror or error}{where}")
+        failure = CONNECT, f"{error.strerror or error}{where}"
     finally:
         connection.close()
+    return _failed(target, peer_address, *failure)
 
 
 def _failed(target: Target, address: Optional[str], kind: str, message: str) -> Hop:
@@ -416,9 +402,10 @@ class Chain:
     not_followed: Optional[str] = None
 
 
-def follow(start: Target, settings: ProbeSettings, context: ssl.SSLContext) -> Chain:
+def follow(
+    start: Target, settings: ProbeSettings, context: ssl.SSLContext, deadline: float
+) -> Chain:
     """Request ``start`` and each Location in turn, never the same URL twice."""
-    deadline = time.monotonic() + settings.total_timeout
     hops: list[Hop] = []
     seen = {start.url}
     target = start

@@ -3,16 +3,18 @@
 The preload list (hstspreload.org) wants http:// to redirect to https:// on
 the same host first, and the https response of that host (a redirect
 included) to carry HSTS with max-age of at least a year, includeSubDomains
-and preload.
+and preload. includeSubDomains makes browsers require https on every
+subdomain: the probe checks those named with ``--subdomain``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from .hops import Chain, first_https_responses
+from .hops import Chain, Hop, first_https_responses
 
 #: The HSTS preload list's minimum max-age: one year, in seconds.
 PRELOAD_MIN_MAX_AGE = 31536000
@@ -80,10 +82,26 @@ class PreloadStatus:
     #: The host's HSTS header asks for preloading.
     requested: bool
     requirements: tuple[Requirement, ...]
+    #: The subdomains named with ``--subdomain`` (``host[:port]``), and those that fail https.
+    subdomains: tuple[str, ...] = ()
+    failing: tuple[str, ...] = ()
+    #: The host and every named subdomain serve https; None when none was named.
+    include_subdomains_safe: Optional[bool] = None
 
     @property
     def ready(self) -> bool:
         return all(requirement.met for requirement in self.requirements)
+
+    def verdict(self) -> str:
+        """Whether includeSubDomains (so preload) is safe, from the host and named subdomains."""
+        named = len(self.subdomains)
+        if not named:
+            return "not checked (--subdomain NAME checks one)"
+        if self.include_subdomains_safe:
+            return f"safe for the {named} subdomain(s) named"
+        if self.failing:
+            return f"not safe: {len(self.failing)} of {named} named subdomain(s) fail"
+        return f"not safe: https://{self.host} itself fails"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,81 +109,66 @@ class PreloadStatus:
             "ready": self.ready,
             "requested": self.requested,
             "requirements": [asdict(requirement) for requirement in self.requirements],
+            "include_subdomains": {
+                "safe": self.include_subdomains_safe,
+                "verdict": self.verdict(),
+                "subdomains": list(self.subdomains),
+                "failing": list(self.failing),
+                "covers": SCOPE,
+            },
         }
 
 
-def preload_status(chain: Chain) -> PreloadStatus:
-    """Check the probed host against the preload list's requirements.
+#: What the subdomain verdict can and cannot say.
+SCOPE = (
+    "covers only the subdomains named with --subdomain; includeSubDomains and preload"
+    " apply to every subdomain, named or not"
+)
 
-    The list wants http:// to redirect to https:// on the same host first,
-    and the https response of that host (a redirect included) to carry HSTS
-    with max-age of at least a year, includeSubDomains and preload.
-    """
-    start = chain.start
-    host = start.host
-    redirect: Requirement
-    if start.is_secure:
-        redirect = Requirement(
-            "http redirects to https on the same host",
-            None,
-            "not checked: the probe started at https://; probe the http:// URL",
-        )
-    else:
-        first = chain.hops[0]
-        to = first.redirect_target()
-        met = to is not None and to.is_secure and to.host == host
-        if to is not None:
-            detail = f"{first.url} -> {to.url}"
-        elif first.error is not None:
-            detail = f"{first.url}: {first.error}"
-        else:
-            detail = f"{first.url} answered {first.status}"
-        redirect = Requirement("http redirects to https on the same host", met, detail)
 
+def preload_status(chain: Chain, subdomains: Sequence[Hop] = ()) -> PreloadStatus:
+    """Check the probed host, and the subdomains named, against the preload list's requirements."""
+    host, first = chain.start.host, chain.hops[0]
+    to = first.redirect_target()
+    redirect: tuple[Optional[bool], str] = (False, f"{first.url} answered {first.status}")
+    if chain.start.is_secure:
+        redirect = (None, "not checked: the probe started at https://; probe the http:// URL")
+    elif to is not None:
+        redirect = (to.is_secure and to.host == host, f"{first.url} -> {to.url}")
+    elif first.error:
+        redirect = (False, f"{first.url}: {first.error}")
     https_hop = first_https_responses(chain).get(host)
-    failed_tls = next(
-        (hop for hop in chain.hops if hop.target.is_secure and hop.target.host == host), None
+    errors = [hop.error for hop in chain.hops if hop.target.host == host and hop.target.is_secure]
+    served = https_hop is not None
+    reached = (
+        "" if served else next(filter(None, errors), f"the chain never reached https://{host}")
     )
-    if https_hop is not None:
-        served = Requirement(f"https://{host} answers with a valid certificate", True, "")
-    elif failed_tls is not None and failed_tls.error:
-        served = Requirement(
-            f"https://{host} answers with a valid certificate", False, failed_tls.error
-        )
-    else:
-        served = Requirement(
-            f"https://{host} answers with a valid certificate",
-            False,
-            f"the chain never reached https://{host}",
-        )
     header = parse_hsts(https_hop.hsts) if https_hop and https_hop.hsts else None
-    if header is None:
-        has_hsts = Requirement("Strict-Transport-Security on that response", False, "absent")
-    else:
-        has_hsts = Requirement(
-            "Strict-Transport-Security on that response",
-            header.problem is None,
-            header.problem or header.value,
-        )
     max_age = header.max_age if header else None
-    requirements = (
-        redirect,
-        served,
-        has_hsts,
+    requirements = [
+        Requirement("http redirects to https on the same host", *redirect),
+        Requirement(f"https://{host} answers with a valid certificate", served, reached),
+        Requirement(
+            "Strict-Transport-Security on that response",
+            header is not None and header.problem is None,
+            "absent" if header is None else header.problem or header.value,
+        ),
         Requirement(
             f"max-age of at least {PRELOAD_MIN_MAX_AGE}",
             max_age is not None and max_age >= PRELOAD_MIN_MAX_AGE,
             "absent" if max_age is None else f"max-age={max_age}",
         ),
-        Requirement(
-            "includeSubDomains",
-            bool(header and header.include_subdomains),
-            "present" if header and header.include_subdomains else "absent",
-        ),
-        Requirement(
-            "preload",
-            bool(header and header.preload),
-            "present" if header and header.preload else "absent",
-        ),
-    )
-    return PreloadStatus(host, bool(header and header.preload), requirements)
+    ]
+    for name, present in (
+        ("includeSubDomains", bool(header and header.include_subdomains)),
+        ("preload", bool(header and header.preload)),
+    ):
+        requirements.append(Requirement(name, present, "present" if present else "absent"))
+    names = tuple(hop.target.authority for hop in subdomains)
+    failing = tuple(hop.target.authority for hop in subdomains if hop.error)
+    if subdomains:
+        detail = f"failing: {', '.join(failing)}" if failing else ", ".join(names)
+        requirements.append(Requirement("the named subdomains answer https", not failing, detail))
+    safe = served and not failing if subdomains else None
+    requested = bool(header and header.preload)
+    return PreloadStatus(host, requested, tuple(requirements), names, failing, safe)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import textwrap
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -18,11 +19,13 @@ from .hops import (
     Hop,
     ProbeSettings,
     ProbeUsageError,
+    fetch,
     follow,
     parse_resolve,
+    parse_subdomain,
     parse_url,
 )
-from .hsts import PreloadStatus, preload_status
+from .hsts import SCOPE, PreloadStatus, preload_status
 from .mixed_content import MixedContentScan, scan_mixed_content
 
 WIDTH = 80
@@ -33,6 +36,8 @@ class ProbeReport:
     """Everything one probe saw and concluded."""
 
     chain: Chain
+    #: One https request to each subdomain named with ``--subdomain``.
+    subdomains: tuple[Hop, ...]
     preload: PreloadStatus
     mixed_content: MixedContentScan
     findings: tuple[Finding, ...]
@@ -55,6 +60,7 @@ class ProbeReport:
             "fail_level": fail_level,
             "passed": not self.failed(fail_level),
             "hops": [hop.as_dict() for hop in self.hops],
+            "subdomains": [hop.as_dict() for hop in self.subdomains],
             "preload": self.preload.as_dict(),
             "mixed_content": self.mixed_content.as_dict(),
             "findings": [finding.as_dict() for finding in self.findings],
@@ -79,11 +85,13 @@ def probe(
     max_redirects: int = DEFAULT_MAX_REDIRECTS,
     cafile: Optional[str] = None,
     resolve: Sequence[str] = (),
+    subdomains: Sequence[str] = (),
 ) -> ProbeReport:
-    """Probe ``url`` hop by hop and check what came back.
+    """Probe ``url`` hop by hop, then ``https://NAME/`` for each subdomain, and check them.
 
-    ``resolve`` holds curl-style ``HOST:PORT:ADDRESS`` entries. Network and
-    TLS failures become findings; bad arguments raise :class:`ProbeUsageError`.
+    ``resolve`` holds curl-style ``HOST:PORT:ADDRESS`` entries, ``subdomains``
+    host names (``NAME[:PORT]``) under the URL's host. Network and TLS
+    failures become findings; bad arguments raise :class:`ProbeUsageError`.
 
     >>> report = probe("http://app.test/", resolve=["app.test:*:127.0.0.1"])  # doctest: +SKIP
     >>> [finding.id for finding in report.findings]  # doctest: +SKIP
@@ -97,11 +105,15 @@ def probe(
         cafile=cafile,
         resolve=tuple(parse_resolve(entry) for entry in resolve),
     )
-    chain = follow(start, settings, make_tls_context(cafile))
-    preload = preload_status(chain)
+    named = {target.url: target for target in (parse_subdomain(n, start) for n in subdomains)}
+    context = make_tls_context(cafile)
+    deadline = time.monotonic() + total_timeout
+    chain = follow(start, settings, context, deadline)
+    checked = tuple(fetch(target, settings, context, deadline) for target in named.values())
+    preload = preload_status(chain, checked)
     scan = scan_mixed_content(chain)
-    findings = check(chain, preload, scan, max_redirects)
-    return ProbeReport(chain, preload, scan, findings)
+    findings = check(chain, checked, preload, scan, max_redirects)
+    return ProbeReport(chain, checked, preload, scan, findings)
 
 
 # --- Human output -----------------------------------------------------------
@@ -111,25 +123,13 @@ def format_report(report: ProbeReport, fail_level: str, width: int = WIDTH) -> l
     """The report as lines for a terminal."""
     lines = [f"Probe of {report.url}", ""]
     for number, hop in enumerate(report.hops, start=1):
-        address = f"  [{hop.address}]" if hop.address else ""
-        lines.append(f"{number}. {hop.url}{address}")
-        if hop.error is not None:
-            lines.append(f"   error: {hop.error}")
-            continue
-        status = f"   status {hop.status}"
-        if hop.location is not None:
-            status += f", Location: {hop.location}"
-        lines.append(status)
-        lines.append(f"   Strict-Transport-Security: {hop.hsts or '(none)'}")
-        if hop.certificate is not None:
-            certificate = hop.certificate
-            lines.append(
-                f"   certificate: valid for {hop.target.host}, issued by"
-                f" {certificate.issuer or '(unnamed)'}, expires {certificate.not_after[:10]}"
-                f" ({certificate.days_left} days left)"
-            )
+        lines += _hop_lines(f"{number}.", hop)
     if report.chain.not_followed:
         lines.append(f"   not followed: {report.chain.not_followed}")
+    if report.subdomains:
+        lines += ["", "Subdomains named (each needs a valid certificate and an https answer):"]
+        for hop in report.subdomains:
+            lines += _hop_lines("*", hop, hsts_note=" (information only)")
 
     preload = report.preload
     verdict = "ready" if preload.ready else "not ready"
@@ -138,6 +138,9 @@ def format_report(report: ProbeReport, fail_level: str, width: int = WIDTH) -> l
         mark = {True: "ok", False: "--", None: "??"}[requirement.met]
         detail = f": {requirement.detail}" if requirement.detail else ""
         lines.append(_wrap(f"  [{mark}] {requirement.name}{detail}", width, 7))
+    lines.append(_wrap(f"includeSubDomains for {preload.host}: {preload.verdict()}", width, 2))
+    if preload.subdomains:
+        lines.append(_wrap(f"  This {SCOPE}.", width, 2))
 
     scan = report.mixed_content
     if scan.page is not None:
@@ -155,6 +158,26 @@ def format_report(report: ProbeReport, fail_level: str, width: int = WIDTH) -> l
     summary = ", ".join(f"{counts[level]} {level}" for level in reversed(LEVELS))
     outcome = "FAILED" if report.failed(fail_level) else "passed"
     lines.append(f"{summary}: {outcome} (--fail-level {fail_level})")
+    return lines
+
+
+def _hop_lines(label: str, hop: Hop, hsts_note: str = "") -> list[str]:
+    address = f"  [{hop.address}]" if hop.address else ""
+    lines = [f"{label} {hop.url}{address}"]
+    if hop.error is not None:
+        return [*lines, f"   error: {hop.error}"]
+    location = f", Location: {hop.location}" if hop.location is not None else ""
+    lines += [
+        f"   status {hop.status}{location}",
+        f"   Strict-Transport-Security: {hop.hsts or '(none)'}{hsts_note}",
+    ]
+    certificate = hop.certificate
+    if certificate is not None:
+        lines.append(
+            f"   certificate: valid for {hop.target.host}, issued by"
+            f" {certificate.issuer or '(unnamed)'}, expires {certificate.not_after[:10]}"
+            f" ({certificate.days_left} days left)"
+        )
     return lines
 
 
