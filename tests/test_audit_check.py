@@ -299,3 +299,227 @@ def test_hg018_names_preferred_url_scheme_until_it_says_https():
     assert "HG018" in _ids(app)
     app.config["PREFERRED_URL_SCHEME"] = "https"
     assert "HG018" not in _ids(app)
+
+
+def test_hg019_is_retired_and_never_reported():
+    from flask_https_guard.findings import REGISTRY
+
+    assert REGISTRY["HG019"].retired
+    first = plain_app()
+    first.wsgi_app = ProxyFix(first.wsgi_app, x_proto=1)
+    HTTPSGuard(first)
+    # The case HG019 described: the guard now answers before the app anyway.
+    assert "HG019" not in _ids(first)
+    assert first.test_client().get("/").status_code == 302
+
+
+class SchemeFromHeader:
+    """Middleware the guard does not know: sets the scheme from X-Scheme."""
+
+    def __init__(self, app):
+        self.inner = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_SCHEME") == "https":
+            environ["wsgi.url_scheme"] = "https"
+        return self.inner(environ, start_response)
+
+
+class TestMiddlewareAroundTheGuard:
+    def static_app(self, tmp_path, before_init_app: bool) -> Flask:
+        from werkzeug.middleware.shared_data import SharedDataMiddleware
+
+        (tmp_path / "app.js").write_text("console.log(1)")
+        app = plain_app(TRUSTED_HOSTS=["shop.example"])
+        if not before_init_app:
+            HTTPSGuard(app)
+        app.wsgi_app = SharedDataMiddleware(app.wsgi_app, {"/assets": str(tmp_path)})
+        if before_init_app:
+            HTTPSGuard(app)
+        return app
+
+    def test_middleware_wrapped_after_init_app_is_named(self, tmp_path):
+        app = self.static_app(tmp_path, before_init_app=False)
+        _, _, found = findings(app)
+        assert found["HG020"]["level"] == "warning"
+        message = found["HG020"]["message"]
+        assert "werkzeug.middleware.shared_data.SharedDataMiddleware" in message
+        assert "before HTTPSGuard(app)" in found["HG020"]["hint"]
+        # As the finding says: what it serves is outside the guard.
+        client = app.test_client()
+        assert client.get("/assets/app.js", "http://shop.example").status_code == 200
+        assert client.get("/", "http://shop.example").status_code == 302
+
+    def test_middleware_wrapped_before_init_app_is_inside(self, tmp_path):
+        app = self.static_app(tmp_path, before_init_app=True)
+        assert "HG020" not in findings(app)[2]
+        assert app.test_client().get("/assets/app.js", "http://shop.example").status_code == 302
+
+    def test_a_proxy_fix_wrapped_after_init_app_is_not_reported(self):
+        app = plain_app()
+        HTTPSGuard(app)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)
+        assert "HG020" not in findings(app)[2]
+        headers = {"X-Forwarded-Proto": "https"}
+        assert app.test_client().get("/", headers=headers).status_code == 200
+
+    def test_middleware_the_guard_cannot_see_through(self):
+        app = plain_app()
+        app.wsgi_app = SchemeFromHeader(app.wsgi_app)
+        HTTPSGuard(app)
+        _, _, found = findings(app)
+        assert found["HG021"]["level"] == "info"
+        assert "tests.test_audit_check.SchemeFromHeader" in found["HG021"]["message"]
+        assert "trusted_proxies" in found["HG021"]["hint"]
+        # As the finding says: what it sets comes too late, an https request loops.
+        response = app.test_client().get("/", headers={"X-Scheme": "https"})
+        assert response.headers["Location"] == "https://localhost/"
+
+    def test_middleware_the_guard_sees_through_is_not_reported(self):
+        app = plain_app()
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)
+        HTTPSGuard(app)
+        assert "HG021" not in findings(app)[2]
+        wrapped_after = plain_app()
+        HTTPSGuard(wrapped_after)
+        wrapped_after.wsgi_app = SchemeFromHeader(wrapped_after.wsgi_app)
+        assert "HG021" not in findings(wrapped_after)[2]
+        assert (
+            wrapped_after.test_client().get("/", headers={"X-Scheme": "https"}).status_code == 200
+        )
+
+
+def mounted_under_shop(**options) -> Flask:
+    """The app mounted under /shop inside its own wsgi_app, before init_app."""
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    app = plain_app()
+
+    @app.get("/health")
+    @exempt_https
+    def health():
+        return "ok"
+
+    @app.get("/account")
+    @require_https
+    def account():
+        return "account"
+
+    app.wsgi_app = DispatcherMiddleware(NotFound(), {"/shop": app.wsgi_app})
+    HTTPSGuard(app, **options)
+    return app
+
+
+class TestMountedInsideItsOwnWsgiApp:
+    def test_the_mount_is_reported_with_the_skips_it_needs(self):
+        app = mounted_under_shop()
+        _, _, found = findings(app)
+        finding = found["HG022"]
+        assert finding["level"] == "warning"
+        assert "'/shop'" in finding["message"]
+        assert "skips=['/shop/health']" in finding["hint"]
+        assert "HG021" not in found
+        # As the finding says: the exempt view under the mount is redirected...
+        client = app.test_client()
+        assert client.get("/shop/health").status_code == 302
+        # ...unless skips lists its full path.
+        skipped = mounted_under_shop(skips=["/shop/health"]).test_client()
+        assert skipped.get("/shop/health").status_code == 200
+
+    def test_marked_views_still_hold_in_per_view_mode(self):
+        app = mounted_under_shop(global_mode=False)
+        message = findings(app)[2]["HG022"]["message"]
+        assert "only views marked @require_https are redirected" in message
+        client = app.test_client()
+        assert client.get("/shop/account").status_code == 302
+        assert client.get("/shop/").status_code == 200
+
+    def test_other_apps_mounted_inside_are_not_the_app(self):
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+        app = plain_app()
+        other = Flask("other")
+        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/blog": other})
+        HTTPSGuard(app)
+        _, _, found = findings(app)
+        assert "HG022" not in found and "HG021" not in found
+
+
+class TestHostNames:
+    def test_capitals_are_reported_where_they_were_written(self):
+        app = plain_app(
+            SERVER_NAME="Shop.Example", TRUSTED_HOSTS=["shop.example", "WWW.Shop.Example"]
+        )
+        app.config["HTTPS_GUARD_REDIRECT_HOST"] = "WWW.Shop.Example"
+        HTTPSGuard(app)
+        finding = findings(app)[2]["HG023"]
+        assert finding["level"] == "info"
+        for written in (
+            "SERVER_NAME 'Shop.Example'",
+            "TRUSTED_HOSTS 'WWW.Shop.Example'",
+            "config HTTPS_GUARD_REDIRECT_HOST 'WWW.Shop.Example'",
+        ):
+            assert written in finding["message"]
+        assert "TRUSTED_HOSTS 'shop.example'" not in finding["message"]
+        # As the finding says: compared case-insensitively.
+        response = app.test_client().get("/", "http://www.shop.example")
+        assert response.headers["Location"] == "https://www.shop.example/"
+
+    def test_an_argument_with_capitals_too(self):
+        app = plain_app(TRUSTED_HOSTS=["www.shop.example"])
+        HTTPSGuard(app, canonical_host="WWW.Shop.Example")
+        assert "option canonical_host 'WWW.Shop.Example'" in findings(app)[2]["HG023"]["message"]
+
+    def test_lower_case_names_are_not_reported(self):
+        app = plain_app(SERVER_NAME="shop.example", TRUSTED_HOSTS="shop.example")
+        HTTPSGuard(app, redirect_host="shop.example")
+        assert "HG023" not in findings(app)[2]
+
+    def test_canonical_host_that_trusted_hosts_refuses(self):
+        app = plain_app(TRUSTED_HOSTS=["shop.example"])
+        HTTPSGuard(app, canonical_host="www.shop.example")
+        code, _, found = findings(app)
+        assert code == 1
+        finding = found["HG024"]
+        assert finding["level"] == "error"
+        assert "'www.shop.example'" in finding["message"] and "400" in finding["message"]
+        # As the finding says: sent to the canonical host, which then answers 400.
+        client = https_client(app)
+        response = client.get("https://shop.example/")
+        assert response.headers["Location"] == "https://www.shop.example/"
+        assert client.get("https://www.shop.example/").status_code == 400
+
+    def test_canonical_host_left_out_by_server_name_is_a_warning(self):
+        app = plain_app(SERVER_NAME="shop.example")
+        HTTPSGuard(app, canonical_host="www.shop.example")
+        assert findings(app)[2]["HG024"]["level"] == "warning"
+
+    def test_canonical_host_that_trusted_hosts_admits(self):
+        app = plain_app(TRUSTED_HOSTS=["shop.example", ".shop.example"])
+        HTTPSGuard(app, canonical_host="www.shop.example")
+        assert "HG024" not in findings(app)[2]
+        assert https_client(app).get("https://www.shop.example/").status_code == 200
+
+
+class TestSubdomains:
+    def test_include_subdomains_points_at_the_probe(self):
+        from flask_https_guard.probe import probe_command
+
+        app = plain_app()
+        HTTPSGuard(app, hsts_include_subdomains=True)
+        finding = findings(app)[2]["HG025"]
+        assert finding["level"] == "info"
+        assert "flask https-guard probe URL --subdomain NAME" in finding["hint"]
+        # The option the hint names exists.
+        assert "--subdomain" in [opt for param in probe_command.params for opt in param.opts]
+
+    def test_preload_too(self):
+        app = plain_app()
+        HTTPSGuard(app, **PRELOAD)
+        assert "HG025" in findings(app)[2]
+
+    def test_not_without_subdomains_or_without_hsts(self):
+        app = plain_app()
+        HTTPSGuard(app)
+        assert "HG025" not in findings(app)[2]

@@ -267,3 +267,51 @@ class TestTalisman:
         app = self.talisman_app(force_https=False)
         assert routes_json(app)["/webhook"]["policy"] == "exempt"
         assert_report_matches_requests(app, {"/webhook": ["/webhook"]})
+
+
+def refusing_app(guard_options=None) -> Flask:
+    """Views and a blueprint marked @require_https(refuse=True)."""
+    app = Flask(__name__)
+    app.add_url_rule("/", "index", text_view)
+
+    @app.route("/token", methods=["GET", "POST"])
+    @require_https(refuse=True)
+    def token():
+        return "token"
+
+    api = require_https(Blueprint("api", __name__, url_prefix="/api"), refuse=True)
+    api.add_url_rule("/orders", "orders", text_view, methods=["GET", "PUT"])
+    app.register_blueprint(api)
+    if guard_options is not None:
+        HTTPSGuard(app, **guard_options)
+    return app
+
+
+class TestRefused:
+    @pytest.mark.parametrize("options", [{}, {"global_mode": False}, {"permanent": True}, None])
+    def test_refuse_marks_are_listed_as_refused(self, options):
+        app = refusing_app(options)
+        routes = routes_json(app)
+        assert routes["/token"]["policy"] == "refuse"
+        assert routes["/token"]["statuses"] == {"GET": 403, "POST": 403}
+        assert routes["/token"]["reason"].startswith("@require_https(refuse=True)")
+        assert routes["/api/orders"]["policy"] == "refuse"
+        assert routes["/api/orders"]["statuses"] == {"GET": 403, "PUT": 403}
+        assert routes["/api/orders"]["reason"].startswith("blueprint 'api'")
+        paths = {"/": ["/"], "/token": ["/token"], "/api/orders": ["/api/orders"]}
+        assert_report_matches_requests(app, paths)
+
+    def test_the_table_says_refuse_403(self):
+        from .test_commands import run
+
+        output = run(refusing_app({}), "routes", env={"COLUMNS": "200"}).output
+        token = next(line for line in output.splitlines() if line.startswith("/token "))
+        assert "refuse 403" in token
+
+    def test_refused_writes_next_to_redirected_reads(self):
+        app = refusing_app({"refuse_insecure_writes": True})
+        app.add_url_rule("/form", "form", text_view, methods=["GET", "POST"])
+        route = routes_json(app)["/form"]
+        assert route["policy"] == "redirect+refuse"
+        assert route["statuses"] == {"GET": 302, "POST": 403}
+        assert_report_matches_requests(app, {"/form": ["/form"]})

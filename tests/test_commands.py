@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_https_guard import HTTPSGuard, exempt_https, require_https
 from flask_https_guard.cli import https_guard
+from flask_https_guard.findings import LEVELS, REGISTRY
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -92,8 +94,10 @@ class TestRoutes:
         assert routes["/status/<name>"]["policy"] == "exempt"
         assert routes["/status/<name>"]["reason"] == "skip prefix '/status'"
 
-    def test_permanent_and_rejected_writes(self):
-        routes = routes_json(shop_app({"permanent": True, "reject_insecure_writes": True}))
+    @pytest.mark.parametrize("name", ["refuse_insecure_writes", "reject_insecure_writes"])
+    def test_permanent_and_refused_writes(self, name):
+        # reject_insecure_writes: the deprecated name, still honoured.
+        routes = routes_json(shop_app({"permanent": True, name: True}))
         assert routes["/orders"]["statuses"] == {"GET": 301, "POST": 403}
         assert routes["/orders"]["policy"] == "redirect+refuse"
 
@@ -107,7 +111,7 @@ class TestRoutes:
             {},
             {"global_mode": False},
             {"permanent": True, "skips": ["status"]},
-            {"reject_insecure_writes": True},
+            {"refuse_insecure_writes": True},
         ],
     )
     def test_routes_report_what_requests_actually_get(self, options):
@@ -372,3 +376,73 @@ def test_installed_as_a_flask_command(command):
     )
     assert result.returncode == 0, result.stderr
     assert "global mode" in result.stdout or '"findings"' in result.stdout
+
+
+class TestFindingRegistry:
+    """One registry of finding IDs: the code, the docs and the levels agree with it."""
+
+    def docs_rows(self):
+        text = (ROOT / "docs" / "cli.rst").read_text(encoding="utf-8")
+        return re.findall(r"^   \* - (H[GP]\d{3})\n     - (\w+)$", text, flags=re.MULTILINE)
+
+    def test_the_docs_tables_list_every_id_with_its_level(self):
+        rows = self.docs_rows()
+        assert len(rows) == len(set(rows)), "an ID is listed twice"
+        expected = [
+            (finding_id, "retired" if entry.retired else entry.level)
+            for finding_id, entry in REGISTRY.items()
+        ]
+        assert sorted(rows) == sorted(expected)
+
+    def test_the_audit_package_has_no_table_of_its_own(self):
+        import flask_https_guard.audit
+
+        assert not re.search(r"HG\d{3}", flask_https_guard.audit.__doc__)
+
+    def test_every_id_in_the_code_is_registered_and_current(self):
+        package = ROOT / "flask_https_guard"
+        used = {
+            (match, path.name)
+            for path in package.rglob("*.py")
+            if path.name != "findings.py" or path.parent != package
+            for match in re.findall(r"[\"'](H[GP]\d{3})[\"']", path.read_text(encoding="utf-8"))
+        }
+        assert used, "no finding IDs found in the code"
+        unknown = {(finding_id, name) for finding_id, name in used if finding_id not in REGISTRY}
+        retired = {
+            (finding_id, name)
+            for finding_id, name in used
+            if finding_id in REGISTRY and REGISTRY[finding_id].retired
+        }
+        assert not unknown and not retired
+
+    def test_levels_are_the_registered_ones_unless_the_finding_varies(self):
+        for finding_id, entry in REGISTRY.items():
+            assert entry.level in LEVELS, finding_id
+            assert entry.meaning.endswith("."), finding_id
+        # The registered level is what check reports by default.
+        _, _, found = findings(shop_app({"hsts": False}))
+        assert {f["level"] for f in found.values()} <= set(LEVELS)
+        for finding_id, finding in found.items():
+            assert finding["level"] == REGISTRY[finding_id].level, finding_id
+
+
+def test_importing_and_installing_the_guard_loads_no_tooling():
+    code = (
+        "import sys\n"
+        "from flask import Flask\n"
+        "from flask_https_guard import HTTPSGuard, require_https\n"
+        "app = Flask('x')\n"
+        "HTTPSGuard(app)\n"
+        "app.test_client().get('/')\n"
+        "tooling = ('flask_https_guard.cli', 'flask_https_guard.audit', 'flask_https_guard.probe',"
+        " 'flask_https_guard.findings')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(tooling)))\n"
+        "result = app.test_cli_runner().invoke(args=['https-guard', 'check', '--json'])\n"
+        "print(result.exit_code, 'flask_https_guard.cli' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "0 True"]
