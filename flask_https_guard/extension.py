@@ -17,7 +17,7 @@ import click
 from flask import Flask, Request
 
 from .guard import EXTENSION_KEY, Guard, GuardMiddleware
-from .options import RENAMED, Declaration, warn_renamed
+from .options import RENAMED, Declaration
 from .proxies import adopted_proxy_fix, install_proxy_trust, layers
 
 Init = TypeVar("Init", bound=Callable[..., None])
@@ -28,11 +28,8 @@ def _keeps_arguments(init: Init) -> Init:
 
     @functools.wraps(init)
     def record(self: HTTPSGuard, app: Optional[Flask] = None, **arguments: Any) -> None:
-        for old, new in RENAMED.items():
-            if old in arguments:
-                warn_renamed(old, new)
-                arguments.setdefault(new, arguments.pop(old))
-        init(self, None, **arguments)  # a TypeError here names an unknown option
+        OPTIONS.check_names(arguments)
+        init(self, None, **arguments)
         self.arguments = arguments
         if app is not None:
             self.init_app(app)

@@ -94,6 +94,10 @@ class HSTSPolicy:
     def __hash__(self) -> int:
         return hash(self.value)
 
+    def apply(self, headers: HeaderList) -> None:
+        """Add the header to ``headers`` unless the response already has one."""
+        SecureHeaders(self, secure_cookies=False, upgrade_insecure_requests=False).apply(headers)
+
 
 def is_local_host(host: str) -> bool:
     """``localhost`` or a ``*.localhost`` name (any port): browsers must not cache HSTS for it.

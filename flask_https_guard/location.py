@@ -45,12 +45,16 @@ class InvalidHost(BadRequest):
     )
 
 
-def split_host(host: str) -> Optional[tuple[str, Optional[int]]]:
-    """A Host header as (lower-cased name, port), or None when malformed."""
+def split_host(host: str) -> Optional[tuple[str, Optional[int], str]]:
+    """A Host header as (name to compare, port, name as written but lower-cased); None if malformed.
+
+    The name to compare has IPv6 literals in their compressed form.
+    """
     match = _HOST.fullmatch(host) if len(host) <= _MAX_HOST_HEADER else None
     if match is None:
         return None
-    name, port = match["name"].lower(), match["port"]
+    written, port = match["name"].lower(), match["port"]
+    name = written
     if name.startswith("["):
         try:
             name = f"[{ipaddress.IPv6Address(name[1:-1]).compressed}]"
@@ -58,7 +62,7 @@ def split_host(host: str) -> Optional[tuple[str, Optional[int]]]:
             return None
     if port is not None and not 1 <= int(port) <= 65535:
         return None
-    return name.rstrip("."), int(port) if port else None
+    return name, int(port) if port else None, written
 
 
 def host_entries(value: Any) -> tuple[str, ...]:
@@ -125,6 +129,10 @@ class RedirectTarget:
         self.fixed = None if fixed_host is None else with_port(fixed_host, port)
         self._accepted: dict[tuple[str, tuple[str, ...]], str] = {}
 
+    def remembered_hosts(self) -> list[str]:
+        """The Host headers accepted and remembered so far (at most 64)."""
+        return [host for host, _ in self._accepted]
+
     def url(self, environ: Environ) -> str:
         """The https URL for the request; raises :class:`InvalidHost` for a Host the app does not own."""
         return f"https://{self.fixed or self.authority(environ)}{request_target(environ)}"
@@ -149,7 +157,7 @@ class RedirectTarget:
         split = split_host(host)
         if split is None or (owned and not is_trusted(split[0], owned)):
             return None
-        name, port = split
+        _, port, name = split
         if self.port is not None:
             port = self.port
         elif port == 80:  # http's default port means https's default port

@@ -35,8 +35,8 @@ def set_mark(target: Any, mark: str) -> None:
     existing = own_mark(target)
     if existing is not None and existing != mark:
         raise ValueError(
-            f"{describe(target)} is already marked {DECORATOR_NAMES[existing]};"
-            f" it cannot also be marked {name}"
+            f"{describe(target)} is already marked {DECORATOR_NAMES[existing]}; a view"
+            " or blueprint can be marked @require_https or @exempt_https, not both"
         )
     try:
         setattr(target, _MARK, mark)

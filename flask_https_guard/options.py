@@ -9,6 +9,7 @@ a wrong value fails naming the option as the user wrote it.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import logging
 import re
@@ -61,10 +62,10 @@ def _count(what: str, value: Any) -> int:
 def _port(what: str, value: Any) -> Optional[int]:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise (ValueError if isinstance(value, int) else TypeError)(
-            f"{what} must be None or a port number from 1 to 65535, got {value!r}"
-        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be None or a port number from 1 to 65535, got {value!r}")
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{what} must be a port number from 1 to 65535, got {value}")
     return value
 
 
@@ -76,7 +77,8 @@ def _host(what: str, value: Any) -> Optional[str]:
     if not _HOST_NAME.fullmatch(value):
         raise ValueError(
             f"{what} must be a bare host name such as 'www.example.com' or"
-            f" '[2001:db8::1]' (no scheme, path or port), got {value!r}"
+            f" '[2001:db8::1]' (no scheme, path or port; set the port with"
+            f" redirect_port), got {value!r}"
         )
     return value.lower()
 
@@ -85,7 +87,9 @@ def _skips(what: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set, frozenset)):
-        raise TypeError(f"{what} must be None or a list of path prefixes such as ['health']")
+        raise TypeError(
+            f"{what} must be None or a list of path prefixes such as ['health'], got {value!r}"
+        )
     prefixes = []
     for entry in value:
         if not isinstance(entry, str):
@@ -164,11 +168,13 @@ class GuardOptions:
     """
 
     def __init__(self, values: dict[str, Any], sources: dict[str, str]) -> None:
-        self.__dict__.update(values)
-        self.sources = sources
+        self.__dict__.update(values, sources=sources)
 
     def __getattr__(self, name: str) -> Any:  # for mypy: every option is an attribute
         raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("options are resolved once, at init_app, and never change")
 
     def hsts_policy(self) -> Optional[HSTSPolicy]:
         """The HSTS policy to send, or None when ``hsts=False``."""
@@ -197,22 +203,39 @@ class Declaration:
             raise TypeError(f"no check for option {parameter.name}: {parameter.annotation}")
         return check
 
+    def check_names(self, names: Any, prefix: str = "") -> None:
+        """TypeError for an unknown option (or, with ``prefix``, config key), with the likeliest meant."""
+        names_known = [*self.parameters, *RENAMED]
+        known = [prefix + (name.upper() if prefix else name) for name in names_known]
+        for name in names:
+            if name not in known and (not prefix or name.startswith(prefix)):
+                close = difflib.get_close_matches(name, known, n=1)
+                meant = f"; did you mean {close[0]}?" if close else ""
+                what = "config key" if prefix else "option"
+                raise (ValueError if prefix else TypeError)(
+                    f"unknown {what} {name!r} for HTTPSGuard{meant} Known: {', '.join(known)}"
+                )
+
     def config_key(self, name: str) -> str:
         return CONFIG_PREFIX + name.upper()
 
     def resolve(self, arguments: Mapping[str, Any], config: Mapping[str, Any]) -> GuardOptions:
         """Merge arguments, an app's config and the defaults into checked options."""
         config = self._renamed_config(config)
-        known = {self.config_key(name) for name in self.parameters}
-        for key in config:
-            if isinstance(key, str) and key.startswith(CONFIG_PREFIX) and key not in known:
-                raise ValueError(f"unknown config key {key}; the keys are: {', '.join(known)}")
+        self.check_names([key for key in config if isinstance(key, str)], CONFIG_PREFIX)
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
+        old_names = {new: old for old, new in RENAMED.items()}
         for name, parameter in self.parameters.items():
             key = self.config_key(name)
             if name in arguments:
                 source, raw = "argument", arguments[name]
+            elif old_names.get(name) in arguments:
+                warn_renamed(old_names[name], name)
+                name_written = old_names[name]
+                values[name] = self.checks[name](label(name_written, "argument"), arguments[name_written])
+                sources[name] = "argument"
+                continue
             elif key in config:
                 source, raw = "config", config[key]
             else:

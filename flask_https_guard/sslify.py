@@ -24,7 +24,7 @@ from typing import Any, Optional
 from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
-from .headers import HSTSPolicy, SecureHeaders, hsts_problem
+from .headers import HSTSPolicy, hsts_problem
 from .location import RedirectTarget
 from .policy import status_for
 
@@ -147,8 +147,5 @@ class SSLify:
     def set_hsts_header(self, response: Response) -> Response:
         """Add HSTS to secure, non-skipped responses (the after_request hook)."""
         if request.is_secure and not self.skip:
-            hsts = HSTSPolicy(self.hsts_age, self.hsts_include_subdomains)
-            SecureHeaders(hsts, secure_cookies=False, upgrade_insecure_requests=False).apply(
-                response.headers
-            )
+            HSTSPolicy(self.hsts_age, self.hsts_include_subdomains).apply(response.headers)
         return response

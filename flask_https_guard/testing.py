@@ -32,23 +32,38 @@ _KEEPS_METHOD = {307, 308}
 _MAY_CHANGE_METHOD = {301, 302}
 
 
+#: The host ``https_client`` uses when the app names none. Not ``localhost``:
+#: the guard sends no HSTS there (browsers would cache it for every local server).
+TEST_HOST = "app.test"
+
+
+def test_host(app: Flask) -> str:
+    """The host ``https_client`` sends to: the guard's ``canonical_host``, else
+    ``SERVER_NAME``, else the first named ``TRUSTED_HOSTS`` entry, else ``app.test``."""
+    guard = app.extensions.get("https_guard")
+    canonical = getattr(getattr(guard, "options", None), "canonical_host", None)
+    trusted = app.config.get("TRUSTED_HOSTS") or []
+    if isinstance(trusted, str):
+        trusted = trusted.split(",")
+    named = [entry.strip().lstrip(".") for entry in trusted if entry.strip()]
+    return canonical or app.config.get("SERVER_NAME") or (named[0] if named else TEST_HOST)
+
+
 class HTTPSClient(FlaskClient):
     """A Flask test client whose requests arrive over https.
 
-    A relative URL (``client.get("/path")``) is sent to
-    ``https://<SERVER_NAME or localhost>``; a full URL or an explicit
-    ``base_url`` is used as given, so ``client.get("http://localhost/")``
-    still sends a plain-HTTP request.
+    A relative URL (``client.get("/path")``) is sent to ``https://<host>``,
+    the host from :func:`test_host`; a full URL or an explicit ``base_url`` is
+    used as given, so ``client.get("http://localhost/")`` still sends a
+    plain-HTTP request.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         target = args[0] if args else kwargs.get("path", "/")
         relative = isinstance(target, str) and "://" not in target
         if relative and "base_url" not in kwargs:
-            config = self.application.config
-            host = config.get("SERVER_NAME") or "localhost"
-            root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
-            kwargs["base_url"] = f"https://{host}{root}"
+            root = (self.application.config.get("APPLICATION_ROOT") or "/").rstrip("/")
+            kwargs["base_url"] = f"https://{test_host(self.application)}{root}"
         return super().open(*args, **kwargs)
 
 

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from flask_https_guard import HTTPSGuard, exempt_https
 
-HTTPS = "https://localhost"
+HTTPS = "https://app.test"
 
 
 def build_app(**guard_options: Any) -> Flask:

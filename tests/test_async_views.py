@@ -83,6 +83,6 @@ def test_reject_insecure_writes_on_async_class_view():
 
 def test_trusted_proxy_with_async_view():
     client = async_app(trusted_proxies=1).test_client()
-    response = client.get("/data", headers={"X-Forwarded-Proto": "https"})
+    response = client.get("/data", "http://app.test", headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 200
     assert response.headers[HSTS] == "max-age=31536000"

@@ -66,7 +66,7 @@ def expected(view: str, method: str, secure: bool, number: int) -> tuple[int, st
 
 def test_interleaved_requests_each_get_their_own_answer():
     app, guard = per_view_app()
-    options_before = guard.options_for(app)
+    options_before = app.extensions["https_guard"].options
     server = make_server(LOOPBACK, 0, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
@@ -121,5 +121,5 @@ def test_interleaved_requests_each_get_their_own_answer():
     assert wrong == []
     assert next(counter) == THREADS * REQUESTS_PER_THREAD
     # Nothing the guard resolved at init_app changed while serving.
-    assert guard.options_for(app) is options_before
-    assert guard.options_for(app) == options_before
+    assert app.extensions["https_guard"].options is options_before
+    assert app.extensions["https_guard"].options == options_before

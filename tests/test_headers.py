@@ -6,7 +6,7 @@ import pytest
 from werkzeug.datastructures import Headers
 
 import flask_https_guard
-from flask_https_guard.headers import HSTSPolicy, mark_cookies_secure
+from flask_https_guard.headers import HSTSPolicy, SecureHeaders
 
 
 @pytest.mark.parametrize(
@@ -56,12 +56,12 @@ def test_apply_keeps_a_header_already_set():
     assert headers.getlist("Strict-Transport-Security") == ["max-age=60"]
 
 
-def test_mark_cookies_secure_adds_the_flag_once():
+def test_secure_cookies_get_the_flag_once():
     headers = Headers()
     headers.add("Set-Cookie", "a=1; Path=/")
     headers.add("Set-Cookie", "b=2; Secure; HttpOnly")
     headers.add("Set-Cookie", "secure=yes")
-    mark_cookies_secure(headers)
+    SecureHeaders(None, secure_cookies=True, upgrade_insecure_requests=False).apply(headers)
     assert headers.getlist("Set-Cookie") == [
         "a=1; Path=/; Secure",
         "b=2; Secure; HttpOnly",

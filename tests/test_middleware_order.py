@@ -94,7 +94,7 @@ def test_an_inner_proxy_fix_saying_https_is_believed_for_middleware_answers(tmp_
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)
     HTTPSGuard(app)
     client = app.test_client()
-    secure = client.get("/assets/app.js", headers={"X-Forwarded-Proto": "https"})
+    secure = client.get("/assets/app.js", "http://app.test", headers={"X-Forwarded-Proto": "https"})
     assert secure.status_code == 200
     assert secure.headers[HSTS] == "max-age=31536000"
     assert client.get("/assets/app.js", headers={"X-Forwarded-Proto": "http"}).status_code == 302

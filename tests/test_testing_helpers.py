@@ -28,7 +28,7 @@ class TestHTTPSClient:
         client = https_client(scheme_app())
         assert isinstance(client, HTTPSClient)
         response = client.get("/where")
-        assert response.get_data(as_text=True) == "https localhost /where"
+        assert response.get_data(as_text=True) == "https app.test /where"
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
     def test_server_name_is_the_host(self):
@@ -119,6 +119,6 @@ class TestAssertRedirectsToHTTPS:
             assert_redirects_to_https(response)
         assert str(failure.value).splitlines()[1:3] == [
             "  status:   expected 301 or 302, got 200",
-            "  Location: expected an https URL, but 'https://localhost/form' is not plain HTTP,"
+            "  Location: expected an https URL, but 'https://app.test/form' is not plain HTTP,"
             " got no Location header",
         ]
