@@ -14,7 +14,6 @@ import textwrap
 from collections.abc import Sequence
 
 import click
-from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
 from .audit import check_app, route_policies
@@ -42,8 +41,7 @@ https_guard.add_command(probe_command)
 @pass_script_info
 def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
     """List every URL rule and what a plain-HTTP request to it gets."""
-    app = _app(script_info)
-    policies = route_policies(app)
+    policies = route_policies(script_info.load_app())
     if as_json:
         click.echo(json.dumps([policy.as_dict() for policy in policies], indent=2))
         return
@@ -59,12 +57,6 @@ def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
     ]
     headers = ["Rule", "Endpoint", "Methods", "Plain HTTP gets", "Reason"]
     click.echo("\n".join(format_table(headers, rows, _terminal_width())))
-
-
-def _app(script_info: ScriptInfo) -> Flask:
-    # The app Flask's CLI loaded (and cached) for this command, the one whose
-    # context with_appcontext pushed.
-    return script_info.load_app()
 
 
 def _describe_policy(policy: str, statuses: dict[str, int]) -> str:
@@ -87,7 +79,8 @@ def _describe_policy(policy: str, statuses: dict[str, int]) -> str:
 @pass_script_info
 def check_command(script_info: ScriptInfo, as_json: bool, fail_level: str) -> None:
     """Audit the app's configuration for production."""
-    app = _app(script_info)
+    # The app Flask's CLI loaded (and cached), whose context with_appcontext pushed.
+    app = script_info.load_app()
     findings = check_app(app)
     failed = any(reaches(finding.level, fail_level) for finding in findings)
     if as_json:

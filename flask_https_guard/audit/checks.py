@@ -22,7 +22,15 @@ from ..options import label
 from ..policy import status_for
 from .middleware import check_middleware
 from .paths import RuleExamples, base_url
-from .routes import app_guard, enforced, first_few, guard_routes, route_policies, sorted_rules
+from .routes import (
+    SERVED_OVER_HTTP,
+    app_guard,
+    enforced,
+    first_few,
+    guard_routes,
+    route_policies,
+    sorted_rules,
+)
 from .talisman import TalismanSettings
 
 
@@ -159,7 +167,8 @@ def _check_preload(app: Flask, guard: Guard) -> list[Finding]:
     problems = []
     if redirect_host is not None:
         owned = owned_hosts(app)
-        away = [host for host in owned if host != redirect_host] if owned else ["any other Host"]
+        target = host_entries([redirect_host])
+        away = [host for host in owned if (host,) != target] if owned else ["any other Host"]
         if away:
             problems.append(
                 f"plain HTTP to {', '.join(away)} redirects to another host ({redirect_host})"
@@ -290,11 +299,10 @@ def _check_talisman(app: Flask, guard: Guard) -> list[Finding]:
     problems = []
     level = "warning"
     if talisman.force_https:
-        served = ("exempt", "not guarded", "report only", "partly exempt")
         overruled = [
             route.rule
             for route in guard_routes(app)
-            if route.policy in served and talisman.redirects(app, route.endpoint)
+            if route.policy in SERVED_OVER_HTTP and talisman.redirects(app, route.endpoint)
         ]
         listed = first_few(overruled)
         problems.append(
