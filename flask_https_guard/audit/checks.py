@@ -18,7 +18,6 @@ from ..guard import Guard
 from ..headers import PRELOAD_MIN_MAX_AGE
 from ..location import host_entries, is_trusted, owned_hosts
 from ..marks import own_mark, view_mark
-from ..options import label
 from ..policy import status_for
 from .middleware import check_middleware
 from .paths import RuleExamples, base_url
@@ -239,14 +238,10 @@ def _written_hosts(app: Flask, guard: Guard) -> list[tuple[str, str]]:
     trusted = app.config.get("TRUSTED_HOSTS") or ()
     written: list[tuple[str, Any]] = [("SERVER_NAME", app.config.get("SERVER_NAME"))]
     written += [
-        ("TRUSTED_HOSTS", entry) for entry in ([trusted] if isinstance(trusted, str) else trusted)
+        ("TRUSTED_HOSTS", host) for host in ([trusted] if isinstance(trusted, str) else trusted)
     ]
-    for name in ("redirect_host", "canonical_host"):
-        source = guard.options.sources[name]
-        if source == "config":
-            written.append((label(name, source), app.config.get(OPTIONS.config_key(name))))
-        elif source == "argument":
-            written.append((label(name, source), guard.extension.arguments.get(name)))
+    given = OPTIONS.given(guard.extension.arguments, app.config)
+    written += [given[name][:2] for name in ("redirect_host", "canonical_host") if name in given]
     return [(where, value) for where, value in written if isinstance(value, str)]
 
 
