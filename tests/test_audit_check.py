@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pathlib
 
-from flask import Blueprint, Flask, render_template_string
+from flask import Blueprint, Flask, render_template_string, url_for
 from flask.views import View
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -493,7 +493,11 @@ class TestHostNames:
     def test_canonical_host_left_out_by_server_name_is_a_warning(self):
         app = plain_app(SERVER_NAME="shop.example")
         HTTPSGuard(app, canonical_host="www.shop.example")
-        assert findings(app)[2]["HG024"]["level"] == "warning"
+        finding = findings(app)[2]["HG024"]
+        assert finding["level"] == "warning"
+        assert "point back to SERVER_NAME" in finding["message"]
+        with app.test_request_context("/", base_url="https://www.shop.example"):
+            assert url_for("index", _external=True) == "https://shop.example/"
 
     def test_canonical_host_that_trusted_hosts_admits(self):
         app = plain_app(TRUSTED_HOSTS=["shop.example", ".shop.example"])

@@ -219,7 +219,12 @@ def _check_hosts(app: Flask, guard: Guard) -> list[Finding]:
     canonical = host_entries([options.canonical_host]) if options.canonical_host else ()
     if canonical and owned and not is_trusted(canonical[0], owned):
         trusted = bool(app.config.get("TRUSTED_HOSTS"))
-        outcome = "Flask answers 400 (TRUSTED_HOSTS)" if trusted else "the app routes nothing"
+        outcome = (
+            "Flask answers 400 (TRUSTED_HOSTS)"
+            if trusted
+            else "links the app builds (url_for with _external=True) point back to"
+            " SERVER_NAME, one more redirect each"
+        )
         findings.append(
             Finding.of(
                 "HG024",
