@@ -28,7 +28,7 @@ def _keeps_arguments(init: Init) -> Init:
 
     @functools.wraps(init)
     def record(self: HTTPSGuard, app: Optional[Flask] = None, **arguments: Any) -> None:
-        OPTIONS.check_names(arguments)
+        OPTIONS.given(arguments, {})  # an unknown name fails here, with a suggestion
         init(self, None, **arguments)
         self.arguments = arguments
         if app is not None:

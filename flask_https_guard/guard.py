@@ -97,12 +97,16 @@ class Guard:
         """The request as a Flask request object, and its endpoint in the app's URL map."""
         request = self.app.request_class(environ)
         try:
-            rule, _ = self.app.create_url_adapter(request).match(return_rule=True)
+            request.url_rule, request.view_args = self.app.create_url_adapter(request).match(
+                return_rule=True
+            )
         except HTTPException:
             return request, None  # not found, wrong method, untrusted Host: no endpoint
-        return request, rule.endpoint
+        return request, request.url_rule.endpoint
 
-    def answer(self, environ: Environ, endpoint: Optional[str], request: Any = None) -> Optional[WSGIApp]:
+    def answer(
+        self, environ: Environ, endpoint: Optional[str], request: Any = None
+    ) -> Optional[WSGIApp]:
         """The one decision for a plain-HTTP request: None to serve it, else the answer.
 
         The answer is a redirect, or an HTTP error (400 for a Host the app does
@@ -123,9 +127,13 @@ class Guard:
             return None
         if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
             return InsecureWebSocketRefused()
-        status = status_for(environ["REQUEST_METHOD"], options.permanent, options.refuse_insecure_writes)
-        if decision.refuse or status == 403 or (
-            options.refuse_credentials and "HTTP_AUTHORIZATION" in environ
+        status = status_for(
+            environ["REQUEST_METHOD"], options.permanent, options.refuse_insecure_writes
+        )
+        if (
+            decision.refuse
+            or status == 403
+            or (options.refuse_credentials and "HTTP_AUTHORIZATION" in environ)
         ):
             return InsecureRequestRefused()
         try:
@@ -139,7 +147,9 @@ class Guard:
             status=status, headers=[("Location", location), ("Content-Length", "0")]
         )
 
-    def answer_in_app(self, environ: Environ, endpoint: Optional[str], request: Any) -> Optional[WSGIApp]:
+    def answer_in_app(
+        self, environ: Environ, endpoint: Optional[str], request: Any
+    ) -> Optional[WSGIApp]:
         """:meth:`answer` for a plain-HTTP request that reached a marked view or blueprint.
 
         None when the middleware already decided this request for this endpoint

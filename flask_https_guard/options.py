@@ -32,11 +32,6 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 PROXY_HEADER_NAMES = ("x_host", "x_port", "x_prefix", "forwarded")
 
 
-def label(name: str, source: str) -> str:
-    """The option as the user wrote it: ``option skips`` or ``config HTTPS_GUARD_SKIPS``."""
-    return f"config {CONFIG_PREFIX}{name.upper()}" if source == "config" else f"option {name}"
-
-
 def _bool(what: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{what} must be True or False, got {value!r}")
@@ -161,14 +156,16 @@ _CHECK_BY_NAME: dict[str, Callable[[str, Any], Any]] = {
 
 
 class GuardOptions:
-    """One app's options, checked, in their final form, as attributes.
+    """One app's options, checked and in their final form, as read-only attributes.
 
-    ``sources`` says where each came from: ``"argument"``, ``"config"`` or
-    ``"default"``.
+    ``sources`` says where each came from (``"argument"``, ``"config"`` or
+    ``"default"``); ``labels`` how the user wrote it, for messages.
     """
 
-    def __init__(self, values: dict[str, Any], sources: dict[str, str]) -> None:
-        self.__dict__.update(values, sources=sources)
+    def __init__(
+        self, values: dict[str, Any], sources: dict[str, str], labels: dict[str, str]
+    ) -> None:
+        self.__dict__.update(values, sources=sources, labels=labels)
 
     def __getattr__(self, name: str) -> Any:  # for mypy: every option is an attribute
         raise AttributeError(name)
@@ -196,64 +193,61 @@ class Declaration:
 
     @staticmethod
     def _check_for(parameter: inspect.Parameter) -> Callable[[str, Any], Any]:
-        check = _CHECK_BY_NAME.get(parameter.name) or _CHECK_BY_ANNOTATION.get(
-            str(parameter.annotation)
-        )
-        if check is None:  # a new option without a check: fail at import, in the tests
-            raise TypeError(f"no check for option {parameter.name}: {parameter.annotation}")
+        annotation = str(parameter.annotation)
+        check = _CHECK_BY_NAME.get(parameter.name) or _CHECK_BY_ANNOTATION.get(annotation)
+        if check is None:  # a new option without a check fails at import, in the tests
+            raise TypeError(f"no check for option {parameter.name}: {annotation}")
         return check
 
-    def check_names(self, names: Any, prefix: str = "") -> None:
-        """TypeError for an unknown option (or, with ``prefix``, config key), with the likeliest meant."""
-        names_known = [*self.parameters, *RENAMED]
-        known = [prefix + (name.upper() if prefix else name) for name in names_known]
-        for name in names:
-            if name not in known and (not prefix or name.startswith(prefix)):
-                close = difflib.get_close_matches(name, known, n=1)
-                meant = f"; did you mean {close[0]}?" if close else ""
-                what = "config key" if prefix else "option"
-                raise (ValueError if prefix else TypeError)(
-                    f"unknown {what} {name!r} for HTTPSGuard{meant} Known: {', '.join(known)}"
-                )
+    def given(self, arguments: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+        """What the user set: option name -> (label as written, value, source).
 
-    def config_key(self, name: str) -> str:
-        return CONFIG_PREFIX + name.upper()
+        Arguments win over config keys. An unknown name fails, suggesting the
+        likeliest one meant; an old name is accepted with a warning.
+        """
+        given: dict[str, Any] = {}
+        for source, items in (("config", config.items()), ("argument", arguments.items())):
+            for written, value in items:
+                name = written
+                if source == "config":
+                    if not isinstance(written, str) or not written.startswith(CONFIG_PREFIX):
+                        continue
+                    name = written[len(CONFIG_PREFIX) :].lower()
+                if name in RENAMED:
+                    name = RENAMED[name]
+                    warn_renamed(
+                        written, CONFIG_PREFIX + name.upper() if source == "config" else name
+                    )
+                if name not in self.parameters:
+                    raise _unknown(written, source, self.parameters)
+                given[name] = (
+                    f"{'config' if source == 'config' else 'option'} {written}",
+                    value,
+                    source,
+                )
+        return given
 
     def resolve(self, arguments: Mapping[str, Any], config: Mapping[str, Any]) -> GuardOptions:
         """Merge arguments, an app's config and the defaults into checked options."""
-        config = self._renamed_config(config)
-        self.check_names([key for key in config if isinstance(key, str)], CONFIG_PREFIX)
-        values: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        old_names = {new: old for old, new in RENAMED.items()}
+        given = self.given(arguments, config)
+        values, sources, labels = {}, {}, {}
         for name, parameter in self.parameters.items():
-            key = self.config_key(name)
-            if name in arguments:
-                source, raw = "argument", arguments[name]
-            elif old_names.get(name) in arguments:
-                warn_renamed(old_names[name], name)
-                name_written = old_names[name]
-                values[name] = self.checks[name](label(name_written, "argument"), arguments[name_written])
-                sources[name] = "argument"
-                continue
-            elif key in config:
-                source, raw = "config", config[key]
-            else:
-                source, raw = "default", parameter.default
-            values[name] = self.checks[name](label(name, source), raw)
-            sources[name] = source
-        options = GuardOptions(values, sources)
+            labels[name], raw, sources[name] = given.get(
+                name, (f"option {name}", parameter.default, "default")
+            )
+            values[name] = self.checks[name](labels[name], raw)
+        options = GuardOptions(values, sources, labels)
         _check_combinations(options)
         return options
 
-    def _renamed_config(self, config: Mapping[str, Any]) -> Mapping[str, Any]:
-        for old, new in RENAMED.items():
-            old_key, new_key = self.config_key(old), self.config_key(new)
-            if old_key in config:
-                warn_renamed(old_key, new_key)
-                renamed = {key: value for key, value in config.items() if key != old_key}
-                config = {new_key: config[old_key], **renamed}
-        return config
+
+def _unknown(written: str, source: str, parameters: Mapping[str, Any]) -> Exception:
+    known = [CONFIG_PREFIX + name.upper() if source == "config" else name for name in parameters]
+    close = difflib.get_close_matches(written, known, n=1)
+    meant = f"; did you mean {close[0]}?" if close else ""
+    what = "config key" if source == "config" else "option"
+    message = f"unknown {what} {written!r} for HTTPSGuard{meant} Known: {', '.join(known)}"
+    return ValueError(message) if source == "config" else TypeError(message)
 
 
 _warned_renames: set[str] = set()
@@ -267,16 +261,16 @@ def warn_renamed(old: str, new: str) -> None:
 
 
 def _check_combinations(options: GuardOptions) -> None:
-    sources = options.sources
-    problem = hsts_problem(options.hsts_max_age, options.hsts_include_subdomains, options.hsts_preload)
+    labels = options.labels
+    problem = hsts_problem(
+        options.hsts_max_age, options.hsts_include_subdomains, options.hsts_preload
+    )
     if problem:
         raise ValueError(
             problem.format(
-                max_age=label("hsts_max_age", sources["hsts_max_age"]),
-                include_subdomains=label(
-                    "hsts_include_subdomains", sources["hsts_include_subdomains"]
-                ),
-                preload=label("hsts_preload", sources["hsts_preload"]),
+                max_age=labels["hsts_max_age"],
+                include_subdomains=labels["hsts_include_subdomains"],
+                preload=labels["hsts_preload"],
             )
         )
     if not options.trusted_proxies:
@@ -284,13 +278,12 @@ def _check_combinations(options: GuardOptions) -> None:
         for name in ("trusted_proxy_headers", "https_header"):
             if getattr(options, name):
                 raise ValueError(
-                    f"{label(name, sources[name])} needs trusted_proxies of 1 or more:"
+                    f"{labels[name]} needs trusted_proxies of 1 or more:"
                     " the number of entries your proxies add to each header"
                 )
     if options.canonical_host and options.redirect_host:
         raise ValueError(
-            f"{label('canonical_host', sources['canonical_host'])} and"
-            f" {label('redirect_host', sources['redirect_host'])} cannot be combined:"
+            f"{labels['canonical_host']} and {labels['redirect_host']} cannot be combined:"
             " redirect_host sends plain HTTP straight to another host, skipping the"
             " same-host hop that canonical_host keeps for HSTS preload"
         )

@@ -63,7 +63,7 @@ def layers(wsgi_app: Any, stop: Any = None) -> tuple[list[Any], bool]:
             return found, True  # the app's own bound method
         found.append(wsgi_app)
         wsgi_app = wrapped_app(wsgi_app)
-    return found, wsgi_app is stop
+    return found, stop is not None and wsgi_app is stop
 
 
 def adopted_proxy_fix(inner: list[Any]) -> Optional[Callable[[Environ], Environ]]:
@@ -111,60 +111,59 @@ def install_proxy_trust(wsgi_app: WSGIApp, options: GuardOptions) -> WSGIApp:
     return TrustedEntriesOnly(proxy_fix, count)
 
 
+def trusted_entry(value: str, count: int) -> Optional[str]:
+    """The ``count``-th comma-separated entry from the right: the one the
+    farthest trusted proxy wrote. None when there are fewer entries.
+
+    Proxies write entries without commas, so whatever a client put left of
+    them (unbalanced quotes included) is never parsed.
+    """
+    entries = value.rsplit(",", count)
+    return entries[-count] if len(entries) >= count else None
+
+
 class TrustedEntriesOnly:
     """WSGI middleware: cut each ``X-Forwarded-*`` header to its last N entries.
 
-    ProxyFix reads these headers as quoted-string lists, so a client that
-    sends an unbalanced quote (``X-Forwarded-Proto: "``) makes the entry its
-    proxy appends part of one long string, and an https request looks like
-    plain HTTP: a redirect loop, for everyone if a cache keeps a permanent
-    one. The entries proxies write never hold commas or quotes, so dropping
-    everything left of the last N commas keeps exactly what is trusted.
+    ProxyFix reads these headers as quoted-string lists, so a client's
+    unbalanced quote (``X-Forwarded-Proto: "``) would swallow the entry its
+    proxy appends, and an https request would look like plain HTTP: a loop.
     """
 
-    _HEADERS = (
-        "HTTP_X_FORWARDED_FOR",
-        X_FORWARDED_PROTO,
-        "HTTP_X_FORWARDED_HOST",
-        "HTTP_X_FORWARDED_PORT",
-        "HTTP_X_FORWARDED_PREFIX",
+    HEADERS = tuple(
+        f"HTTP_X_FORWARDED_{name}" for name in ("FOR", "PROTO", "HOST", "PORT", "PREFIX")
     )
 
     def __init__(self, app: WSGIApp, trusted_proxies: int) -> None:
         self.app = app
         self.trusted_proxies = trusted_proxies
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        for key in self._HEADERS:
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        count = self.trusted_proxies
+        for key in self.HEADERS:
             value = environ.get(key)
             if value is not None and '"' in value:
-                environ[key] = ",".join(
-                    value.rsplit(",", self.trusted_proxies)[-self.trusted_proxies :]
-                )
+                environ[key] = ",".join(value.rsplit(",", count)[-count:])
         return self.app(environ, start_response)
 
 
 class PlatformHTTPSHeader:
-    """WSGI middleware: a platform header that says https sets the scheme.
+    """WSGI middleware: a platform's own header that says https sets the scheme.
 
-    Only the last comma-separated entry counts: the one the nearest proxy
-    wrote. ``value`` None means presence alone says https (``X-ARR-SSL``).
+    Only the last entry counts, the one the nearest proxy wrote; ``value``
+    None means presence alone says https (``X-ARR-SSL``).
     """
 
     def __init__(self, app: WSGIApp, name: str, value: Optional[str]) -> None:
         self.app = app
         self.name = name
-        self._key = "HTTP_" + name.upper().replace("-", "_")
-        self._expected = None if value is None else value.lower()
+        self.key = "HTTP_" + name.upper().replace("-", "_")
+        self.expected = None if value is None else value.lower()
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        said = environ.get(self._key)
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        said = environ.get(self.key)
         if said is not None and (
-            self._expected is None or said.rpartition(",")[2].strip().lower() == self._expected
+            self.expected is None or said.rpartition(",")[2].strip().lower() == self.expected
         ):
             environ["wsgi.url_scheme"] = "https"
         return self.app(environ, start_response)
@@ -173,103 +172,30 @@ class PlatformHTTPSHeader:
 class ForwardedProto:
     """WSGI middleware: the scheme from the trusted element of RFC 7239 ``Forwarded``.
 
-    Each proxy appends one element, so with ``trusted_proxies=N`` the N-th
-    element from the right is the nearest trusted proxy's. An element
-    without ``proto=``, or fewer elements than N, changes nothing.
+    Each proxy appends one element; with ``trusted_proxies=N`` the N-th from
+    the right is the farthest trusted one's. No such element, or no
+    ``proto=`` in it, changes nothing.
     """
 
     def __init__(self, app: WSGIApp, trusted_proxies: int) -> None:
         self.app = app
         self.trusted_proxies = trusted_proxies
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        value = environ.get(FORWARDED)
-        if value is not None:
-            proto = forwarded_proto(value, self.trusted_proxies)
-            if proto in ("http", "https"):
-                environ["wsgi.url_scheme"] = proto
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        proto = forwarded_proto(environ.get(FORWARDED, ""), self.trusted_proxies)
+        if proto in ("http", "https"):
+            environ["wsgi.url_scheme"] = proto
         return self.app(environ, start_response)
 
 
-# --- RFC 7239 Forwarded, read from the right --------------------------------
-
-
-def forwarded_proto(value: str, position: int) -> Optional[str]:
-    """The lower-cased ``proto=`` of the ``position``-th element from the right.
-
-    None when there are fewer elements, the element has no ``proto``, or
-    its quoting is broken. Elements left of it are never parsed, so a
-    client's junk there cannot change the answer.
-    """
-    element = _nth_element_from_right(value, position)
-    if element is None:
-        return None
-    pairs = _split_outside_quotes(element, ";")
-    if pairs is None:
-        return None
-    for pair in pairs:
-        name, equals, parameter = pair.partition("=")
-        if equals and name.strip().lower() == "proto":
-            return _unquote(parameter.strip()).lower()
+def forwarded_proto(value: str, count: int) -> Optional[str]:
+    """The lower-cased ``proto=`` of the ``count``-th ``Forwarded`` element from the right."""
+    element = trusted_entry(value, count) if value else None
+    for pair in (element or "").split(";"):
+        name, _, parameter = pair.partition("=")
+        if name.strip().lower() == "proto":
+            parameter = parameter.strip()
+            if parameter[:1] == '"':  # a quoted string must be closed
+                parameter = parameter[1:-1] if len(parameter) > 1 and parameter[-1] == '"' else ""
+            return parameter.lower() or None
     return None
-
-
-def _nth_element_from_right(value: str, position: int) -> Optional[str]:
-    if '"' not in value:
-        elements = value.rsplit(",", position)
-        return elements[-position] if len(elements) >= position else None
-    found = 0
-    in_quotes = False
-    end = len(value)
-    for index in range(len(value) - 1, -1, -1):
-        char = value[index]
-        if char == '"' and not _is_escaped(value, index):
-            in_quotes = not in_quotes
-        elif char == "," and not in_quotes:
-            found += 1
-            if found == position:
-                return value[index + 1 : end]
-            end = index
-    if in_quotes or found + 1 < position:
-        return None
-    return value[:end]
-
-
-def _is_escaped(text: str, index: int) -> bool:
-    backslashes = 0
-    while index - backslashes - 1 >= 0 and text[index - backslashes - 1] == "\\":
-        backslashes += 1
-    return backslashes % 2 == 1
-
-
-def _split_outside_quotes(text: str, separator: str) -> Optional[list[str]]:
-    """Split on ``separator`` except inside quoted strings; None if unbalanced."""
-    if '"' not in text:
-        return text.split(separator)
-    parts: list[str] = []
-    current: list[str] = []
-    in_quotes = escaped = False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif in_quotes and char == "\\":
-            escaped = True
-        elif char == '"':
-            in_quotes = not in_quotes
-        elif char == separator and not in_quotes:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    if in_quotes:
-        return None
-    parts.append("".join(current))
-    return parts
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return value

@@ -1,18 +1,13 @@
-"""The guard's blinker signal, for metrics and report-only roll-outs.
+"""The guard's blinker signal: count what it answers, for metrics and roll-outs.
 
-``insecure_request`` is sent, with the app as sender, for every plain-HTTP
-request the guard would redirect (or refuses), in enforcing and in
-report-only mode alike::
+The guard answers before Flask runs, so Flask instrumentation never sees
+these requests; this signal does::
 
-    from flask_https_guard.signals import insecure_request
+    from flask_https_guard import insecure_request
 
     @insecure_request.connect_via(app)
     def count(app, request, decision):
         metrics.increment("insecure", tags={"endpoint": request.endpoint})
-
-``decision`` is a :class:`~flask_https_guard.policy.Decision` saying why the
-request is guarded. Receivers connect per app (``connect_via(app)``) or for
-every app; nothing is sent for apps without a guard.
 """
 
 from __future__ import annotations
@@ -21,6 +16,9 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: Sent for each plain-HTTP request that the guard redirects, refuses or,
-#: with ``report_only``, would redirect.
+#: Sent, with the app as sender, for each plain-HTTP request the guard
+#: redirects or refuses (or, with ``report_only``, would), also by marks that
+#: enforce themselves on an app without a guard. Receivers get ``request``
+#: (routed, so ``request.endpoint`` is set; no app context) and ``decision``
+#: (a :class:`~flask_https_guard.Decision`).
 insecure_request = _signals.signal("insecure-request")

@@ -37,7 +37,7 @@ _MAY_CHANGE_METHOD = {301, 302}
 TEST_HOST = "app.test"
 
 
-def test_host(app: Flask) -> str:
+def client_host(app: Flask) -> str:
     """The host ``https_client`` sends to: the guard's ``canonical_host``, else
     ``SERVER_NAME``, else the first named ``TRUSTED_HOSTS`` entry, else ``app.test``."""
     guard = app.extensions.get("https_guard")
@@ -53,7 +53,7 @@ class HTTPSClient(FlaskClient):
     """A Flask test client whose requests arrive over https.
 
     A relative URL (``client.get("/path")``) is sent to ``https://<host>``,
-    the host from :func:`test_host`; a full URL or an explicit ``base_url`` is
+    the host from :func:`client_host`; a full URL or an explicit ``base_url`` is
     used as given, so ``client.get("http://localhost/")`` still sends a
     plain-HTTP request.
     """
@@ -63,7 +63,7 @@ class HTTPSClient(FlaskClient):
         relative = isinstance(target, str) and "://" not in target
         if relative and "base_url" not in kwargs:
             root = (self.application.config.get("APPLICATION_ROOT") or "/").rstrip("/")
-            kwargs["base_url"] = f"https://{test_host(self.application)}{root}"
+            kwargs["base_url"] = f"https://{client_host(self.application)}{root}"
         return super().open(*args, **kwargs)
 
 
