@@ -88,7 +88,9 @@ def _enforcing(view: Callable[..., Any]) -> Callable[..., Any]:
         guard = find_guard(environ)
         if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
             return guard, None
-        return guard, guard.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request"))
+        return guard, guard.answer_in_app(
+            environ, request.endpoint, environ.get("werkzeug.request")
+        )
 
     if inspect.iscoroutinefunction(view):
 
@@ -138,7 +140,9 @@ def _blueprint_before() -> Optional[Any]:
     if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
         return None
     guard = _guard_of_current_app()
-    return _answered(guard.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request")))
+    return _answered(
+        guard.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request"))
+    )
 
 
 def _blueprint_after(response: Response) -> Response:
@@ -185,7 +189,9 @@ def _guard_of_current_app() -> Guard:
                 app = current_app.app_context().app
                 # The app's HTTPS_GUARD_* config belongs to a guard it does not
                 # have; a bad value there must not break its requests.
-                guard = extensions[_DEFAULTS_KEY] = Guard(app, OPTIONS.resolve({"global_mode": False}, {}))
+                guard = extensions[_DEFAULTS_KEY] = Guard(
+                    app, OPTIONS.resolve({"global_mode": False}, {})
+                )
                 guard._log_once(
                     "no guard",
                     "App %r has views marked @require_https but no HTTPSGuard; they"

@@ -66,7 +66,9 @@ class HSTSPolicy:
         problem = hsts_problem(max_age, include_subdomains, preload)
         if problem:
             message = problem.format(
-                max_age="max_age", include_subdomains="include_subdomains=True", preload="preload=True"
+                max_age="max_age",
+                include_subdomains="include_subdomains=True",
+                preload="preload=True",
             )
             raise (TypeError if "whole number" in problem else ValueError)(message)
         self.max_age = max_age

@@ -112,7 +112,9 @@ def owned_hosts(app: Any) -> tuple[str, ...]:
         return host_entries(hosts)
     server_name = config.get("SERVER_NAME")
     if server_name:
-        return host_entries([server_name, "." + server_name] if app.subdomain_matching else [server_name])
+        return host_entries(
+            [server_name, "." + server_name] if app.subdomain_matching else [server_name]
+        )
     return ()
 
 

@@ -29,7 +29,9 @@ def set_mark(target: Any, mark: str) -> None:
     """Mark ``target``; TypeError or ValueError for something that cannot be marked."""
     name = DECORATOR_NAMES[mark]
     if not (isinstance(target, (Blueprint, type)) or callable(target)):
-        raise TypeError(f"{name} applies to a view function, a View class or a Blueprint, not {target!r}")
+        raise TypeError(
+            f"{name} applies to a view function, a View class or a Blueprint, not {target!r}"
+        )
     if isinstance(target, type) and not issubclass(target, View):
         raise TypeError(f"{name} applies to flask.views.View classes, not {target.__name__}")
     existing = own_mark(target)

@@ -73,7 +73,9 @@ class SSLify:
         age_named = "SSLIFY_AGE" if "SSLIFY_AGE" in app.config else "age"
         for key, value in self.defaults.items():
             app.config.setdefault(key, value)
-        problem = hsts_problem(app.config["SSLIFY_AGE"], bool(app.config["SSLIFY_SUBDOMAINS"]), False)
+        problem = hsts_problem(
+            app.config["SSLIFY_AGE"], bool(app.config["SSLIFY_SUBDOMAINS"]), False
+        )
         if problem:
             raise (TypeError if "whole number" in problem else ValueError)(
                 problem.format(max_age=age_named)
@@ -83,6 +85,7 @@ class SSLify:
         # hook that ran before the redirect would ask for credentials in clear.
         app.before_request_funcs.setdefault(None, []).insert(0, self.redirect_to_ssl)
         app.after_request_funcs.setdefault(None, []).insert(0, self.set_hsts_header)
+
     def _setting(self, key: str) -> Any:
         try:
             return self.app.config.get(key, self.defaults[key])
