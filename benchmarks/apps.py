@@ -16,6 +16,7 @@ CONTENDERS = {
     "bare": "bare Flask",
     "floor": "floor: no-op before_request (first) + no-op after_request",
     "global": "HTTPSGuard(app), global mode",
+    "exempt_when": "HTTPSGuard(app, exempt_when=...), global mode",
     "per_view": "HTTPSGuard(app, global_mode=False) + @require_https view",
     "marked": "@require_https view, no HTTPSGuard",
     "sslify": "Flask-SSLify 0.1.5",
@@ -59,6 +60,9 @@ def build_app(contender: str, routes: int = 1, skips: int = 0) -> Flask:
         app.after_request(_return_unchanged)
     elif contender == "global":
         HTTPSGuard(app, skips=skip_prefixes or None)
+    elif contender == "exempt_when":
+        # A predicate that is never asked on https: the secure path must not change.
+        HTTPSGuard(app, exempt_when=_from_the_health_checker)
     elif contender == "per_view":
         HTTPSGuard(app, global_mode=False)
     elif contender == "sslify":
@@ -102,6 +106,10 @@ def _add_filler_routes(app: Flask, count: int) -> None:
     for number in range(count):
         rule = f"/page{number}" if number % 2 else f"/section{number}/<int:item>"
         app.add_url_rule(rule, f"filler{number}", filler)
+
+
+def _from_the_health_checker(request: object) -> bool:
+    return False
 
 
 def _do_nothing() -> None:

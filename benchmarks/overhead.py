@@ -16,7 +16,7 @@ Each is measured on the secure path (https: 200 + HSTS) and the redirect
 path (http, compared with bare Flask's own http 200); global mode again with
 2,000 routes and 1,000 skips; and an unguarded app in a process where other
 apps' views are marked, against the same app in a clean process. The report
-ends with the targets of issue 11 (point 5), PASS or MISS, from this run.
+ends with the targets of issue 17 (point 8), PASS or MISS, from this run.
 
 Every case is one pyperf benchmark of one Runner: pyperf calibrates the loop
 count, spreads the values over fresh worker processes (20 by default) and
@@ -358,43 +358,51 @@ class Target:
 
 
 def targets(results: dict[str, pyperf.Benchmark], answered: dict[str, str]) -> list[Target]:
-    """Issue 11, point 5, computed from this run's medians."""
+    """Issue 17, point 8, computed from this run's medians."""
 
     def bench(case: Case) -> pyperf.Benchmark:
         return results[case.name]
 
     found = []
 
-    def at_the_floor(what: str, case: Case) -> None:
+    def at_the_floor(what: str, case: Case, allowed: float = 1.0) -> None:
         bare, floor = references(case)
         assert floor is not None
         percent, floor_percent = over(bench(case), bench(bare)), over(bench(floor), bench(bare))
         points = percent - floor_percent
         text = (
             f"{what}: {percent:+.1f}% over bare Flask, the floor {floor_percent:+.1f}%:"
-            f" {points:+.1f} points from the floor (target: at most +1.0)"
+            f" {points:+.1f} points from the floor (target: at most {allowed:+.1f})"
         )
         if "no HSTS" in answered[case.name]:
             text += "; measured without HSTS, which it did not send"
-        found.append(Target(points <= 1.0, text))
+        found.append(Target(points <= allowed, text))
 
-    def no_slower_than_bare(what: str, case: Case) -> None:
+    def no_slower_than_bare(what: str, case: Case, allowed: float = 0.9) -> None:
         bare, _ = references(case)
         ratio = bench(case).median() / bench(bare).median()
         found.append(
             Target(
-                ratio <= 1.0,
-                f"{what}: {ratio:.3f}x bare Flask's http 200 (target: at most 1.000x)",
+                ratio <= allowed,
+                f"{what}: {ratio:.3f}x bare Flask's http 200 (target: at most {allowed:.3f}x)",
             )
         )
 
     at_the_floor("secure path, global mode", Case("secure", "global", "https"))
-    at_the_floor("secure path, per-view mode", Case("secure", "per_view", "https"))
-    at_the_floor("secure path, marked view without HTTPSGuard", Case("secure", "marked", "https"))
+    at_the_floor(
+        "secure path, global mode with exempt_when", Case("secure", "exempt_when", "https")
+    )
+    # Per-view and marks without a guard: no worse than the previous run (issue 17).
+    at_the_floor("secure path, per-view mode", Case("secure", "per_view", "https"), 3.4)
+    at_the_floor(
+        "secure path, marked view without HTTPSGuard", Case("secure", "marked", "https"), 5.7
+    )
     no_slower_than_bare("redirect, global mode", Case("redirect", "global", "http"))
     no_slower_than_bare("redirect, per-view mode", Case("redirect", "per_view", "http"))
+    # Without a guard, Flask itself runs before the mark can answer: the
+    # target is the previous run's 1.36x, not a fraction of bare Flask.
     no_slower_than_bare(
-        "redirect, marked view without HTTPSGuard", Case("redirect", "marked", "http")
+        "redirect, marked view without HTTPSGuard", Case("redirect", "marked", "http"), 1.36
     )
     at_the_floor(
         f"secure path, global mode, {ROUTES:,} routes and {SKIPS:,} skips",
@@ -502,7 +510,7 @@ def report(
         "points. The targets use medians; the minimum is shown as a second view on a loaded",
         "machine. *stability* lists pyperf's warnings for the case.",
         "",
-        "## Targets (issue 11, point 5)",
+        "## Targets (issue 17, point 8)",
         "",
         *[f"- {target.line()}" for target in targets(results, answered)],
         "",

@@ -18,6 +18,7 @@ CONTENDERS = [
     "bare Flask",
     "floor: no-op before_request (first) + no-op after_request",
     "HTTPSGuard(app), global mode",
+    "HTTPSGuard(app, exempt_when=...), global mode",
     "HTTPSGuard(app, global_mode=False) + @require_https view",
     "@require_https view, no HTTPSGuard",
     "Flask-SSLify 0.1.5",
@@ -39,6 +40,7 @@ MARKS = [
 ]
 TARGETS = [
     "secure path, global mode",
+    "secure path, global mode with exempt_when",
     "secure path, per-view mode",
     "secure path, marked view without HTTPSGuard",
     "redirect, global mode",
