@@ -1,5 +1,6 @@
-# Sourced by .ci/run and examples/demo.sh: make .venv and install the project
-# (editable) with the extras named in $1 (default "test").
+# Sourced by .ci/test, .ci/run and examples/demo.sh: make .venv and install
+# the project (editable) with the extras named in $1 (default "test").
+# `bash .ci/venv.sh docs` alone installs the docs extra.
 #
 # Installs only when something changed. .venv/install-stamp holds a hash of
 # the packaging files and the extras installed with them; when the hash is the
@@ -16,7 +17,8 @@ installed_extras=""
 if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$packaging_hash" ]; then
   installed_extras="$(sed -n 2p "$stamp")"
 fi
-# Ask for the union, so alternating between the demo and CI does not reinstall.
+# Ask for the union, so alternating between the demo, the tests and CI does
+# not reinstall.
 wanted_extras="$(printf '%s\n' "${extras//,/$'\n'}" "${installed_extras//,/$'\n'}" \
   | sed "/^$/d" | LC_ALL=C sort -u | paste -sd, -)"
 if [ "$wanted_extras" != "$installed_extras" ]; then

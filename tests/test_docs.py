@@ -13,11 +13,55 @@ def test_readme_fits_on_a_screen_or_two():
     assert len(README.encode()) < 6 * 1024
 
 
+def readme_commands() -> dict[str, str]:
+    """The "Try it" commands by what their comment says they are: "demo", "tests"."""
+    block = re.search(r"^## Try it\n.*?```console\n(.*?)```", README, flags=re.M | re.S)
+    assert block is not None, "the README no longer has its two commands"
+    commands = {}
+    for line in block.group(1).splitlines():
+        command, _, comment = line.partition("#")
+        words = re.findall(r"\w+", comment)
+        commands[words[1] if words[:1] == ["the"] else comment.strip()] = command.strip()
+    return commands
+
+
+def test_readme_gives_one_command_for_the_demo_and_one_for_the_tests():
+    commands = readme_commands()
+    assert commands == {"demo": "bash examples/demo.sh", "tests": "bash .ci/test"}
+    for command in commands.values():
+        assert (ROOT / command.split()[1]).is_file()
+
+
+def test_both_commands_install_what_they_need_on_a_fresh_clone():
+    # Each makes .venv itself, so they run in either order on a fresh clone.
+    test = (ROOT / ".ci" / "test").read_text()
+    assert "source .ci/venv.sh test\n" in test
+    assert "\nexec .venv/bin/python -m pytest \"$@\"\n" in test
+    demo = (ROOT / "examples" / "demo.sh").read_text()
+    assert "source .ci/venv.sh demo\n" in demo
+
+
 def test_ci_runs_exactly_the_readme_test_command():
-    command = re.search(r"runs the test command\n\n```console\n(.+)\n```", README)
-    assert command is not None, "the README no longer names its test command"
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert command.group(1) in ci_lines
+    assert readme_commands()["tests"] in ci_lines
+
+
+def test_readme_says_what_ci_adds_and_needs():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash .ci/run" in README and "CI=true" in README
+    # Every package .ci/run may apt-install is named.
+    for package in re.findall(r"missing\+=\(([\w-]+)\)", ci):
+        assert package.removesuffix("-light") in README, package
+    # The matrix as noxfile.py declares it.
+    noxfile = (ROOT / "noxfile.py").read_text()
+    pythons = re.search(r"^PYTHONS = \[(.*)\]", noxfile, flags=re.M).group(1)
+    pythons = re.findall(r'"([\d.]+)"', pythons)
+    flasks = re.findall(r'^    "([\d.]+)": \[', noxfile, flags=re.M)
+    assert f"Python {pythons[0]}-{pythons[-1]}" in README
+    assert f"Flask\n{'/'.join(flasks)}" in README or f"Flask {'/'.join(flasks)}" in README
+    assert "3.2.dev" in README and "FLASK_DEV_WHEELS" in noxfile
+    for need in ("sudo", "pyenv", "minutes"):
+        assert need in README, need
 
 
 def test_ci_builds_the_docs_with_warnings_as_errors_and_runs_the_doctests():

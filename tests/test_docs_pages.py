@@ -266,7 +266,7 @@ def run_as_reader(name: str, steps: list[Step], cwd: pathlib.Path) -> subprocess
 def test_page_examples_run_top_to_bottom_in_a_fresh_interpreter(page, tmp_path):
     steps = runnable_steps(page.read_text(encoding="utf-8"))
     if not steps:
-        pytest.skip(f"{page.name} has no runnable examples")
+        return  # a page of prose (or of console commands only)
     result = run_as_reader(f"docs/{page.name}", steps, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
