@@ -47,6 +47,7 @@ class HTTPSGuard:
     cookies.
 
     >>> from flask import Flask
+    >>> from flask_https_guard import HTTPSGuard
     >>> app = Flask(__name__)
     >>> guard = HTTPSGuard(app)
     >>> app.test_client().get("/anything").headers["Location"]

@@ -54,6 +54,7 @@ class HSTSPolicy:
     be whole seconds, 0 or more (0 tells browsers to forget the host);
     ``preload`` needs ``include_subdomains`` and at least a year.
 
+    >>> from flask_https_guard import HSTSPolicy
     >>> str(HSTSPolicy())
     'max-age=31536000'
     """
