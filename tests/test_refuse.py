@@ -190,6 +190,18 @@ def test_refuse_holds_without_a_guard_and_uses_the_apps_403_handler():
     assert client.post("/token", base_url=HTTPS).status_code == 200
 
 
+def test_with_a_guard_the_refusal_is_answered_before_the_apps_403_handler():
+    app = refusing_app()
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return "custom", 403
+
+    response = app.test_client().post("/token")
+    assert_refused(response)
+    assert "custom" not in response.get_data(as_text=True)
+
+
 def test_report_only_serves_a_refusing_view():
     app = refusing_app(report_only=True)
     assert app.test_client().post("/token").status_code == 200
