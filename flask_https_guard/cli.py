@@ -17,7 +17,7 @@ import click
 from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
 from .audit import check_app, route_policies
-from .findings import LEVELS, reaches
+from .findings import LEVELS, reaches, summary_line
 from .probe import probe_command
 
 #: The width used when there is no terminal (output to a pipe or a file).
@@ -100,9 +100,7 @@ def check_command(script_info: ScriptInfo, as_json: bool, fail_level: str) -> No
         for finding in findings:
             click.echo(_wrap(f"{finding.id} {finding.level:<7} {finding.message}", width))
             click.echo(_wrap(f"{'':14}hint: {finding.hint}", width))
-        counts = {level: sum(f.level == level for f in findings) for level in LEVELS}
-        summary = ", ".join(f"{counts[level]} {level}" for level in reversed(LEVELS))
-        click.echo(f"\n{summary}: {'FAILED' if failed else 'passed'} (--fail-level {fail_level})")
+        click.echo("\n" + summary_line(findings, failed, fail_level))
     if failed:
         raise SystemExit(1)
 

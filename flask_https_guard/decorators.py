@@ -200,4 +200,4 @@ def _guard_of_current_app() -> Guard:
                     " global_mode=False) to configure it.",
                     app.name,
                 )
-    return guard  # type: ignore[no-any-return]
+    return guard

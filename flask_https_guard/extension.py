@@ -102,7 +102,7 @@ class HTTPSGuard:
         if guard.options.enabled is not False:
             guard.inner_layers, guard.sees_app = layers(app.wsgi_app)
             middleware = GuardMiddleware(app.wsgi_app, guard, adopted_proxy_fix(guard.inner_layers))
-            app.wsgi_app = install_proxy_trust(middleware, guard.options)  # type: ignore[method-assign]
+            app.wsgi_app = install_proxy_trust(middleware, guard.options)  # type: ignore[assignment,method-assign]
             guard.outermost = app.wsgi_app
             if guard.is_active() and guard.options.secure_cookies and not guard.options.report_only:
                 # An exempt page's session cookie must not travel back over http.

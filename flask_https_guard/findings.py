@@ -10,6 +10,7 @@ retired, never reused. ``--fail-level`` picks the lowest level that fails.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import NamedTuple, Optional
 
@@ -109,3 +110,13 @@ class Finding:
 def reaches(level: str, fail_level: str) -> bool:
     """Whether a finding of ``level`` is at or above ``fail_level``."""
     return LEVELS.index(level) >= LEVELS.index(fail_level)
+
+
+def summary_line(findings: Sequence[Finding], failed: bool, fail_level: str) -> str:
+    """'0 errors, 1 warning, 3 info: passed (--fail-level error)', for check and probe."""
+    parts = []
+    for level in reversed(LEVELS):
+        number = sum(finding.level == level for finding in findings)
+        # "info" is uncountable.
+        parts.append(f"{number} {level if number == 1 or level == 'info' else level + 's'}")
+    return f"{', '.join(parts)}: {'FAILED' if failed else 'passed'} (--fail-level {fail_level})"

@@ -175,7 +175,7 @@ class Guard:
         owned = owned_hosts(self.app)
         if owned and not is_trusted(split[0], owned):
             return None  # not a host the app accepts: Flask answers it
-        request, endpoint = self.route(environ)
+        _, endpoint = self.route(environ)
         if not self.policy.decide(endpoint, environ.get("PATH_INFO", "")).guarded:
             return None
         target = RedirectTarget(self.app, canonical, self.options.redirect_port)
@@ -258,7 +258,8 @@ class GuardMiddleware:
         self.headers = guard.headers if guard.headers else None
         self.follows_debug = guard.options.enabled is None
         self.config = guard.app.config
-        self.canonical = guard.options.canonical_host
+        # Report-only mode redirects nothing, to the canonical host neither.
+        self.canonical = None if guard.options.report_only else guard.options.canonical_host
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
         seen = environ if self.view is None else self.view(environ)
@@ -267,20 +268,19 @@ class GuardMiddleware:
         # The secure path, the one most requests take: kept to a few lines.
         if self.follows_debug and self.config["DEBUG"] and not self.guard.is_active():
             return self.wsgi_app(environ, start_response)
+        serve = self.wsgi_app
         if self.canonical is not None and seen.get("HTTP_HOST") != self.canonical:
-            answer = self.guard.canonical_answer(seen)
-            if answer is not None:
-                return answer(environ, start_response)
+            serve = self.guard.canonical_answer(seen) or serve
         headers = self.headers
         if headers is None:
-            return self.wsgi_app(environ, start_response)
+            return serve(environ, start_response)
         host = seen.get("HTTP_HOST", "")
 
         def start_secure_response(status: str, header_list: Any, exc_info: Any = None) -> Any:
             headers.apply(header_list, host)
             return start_response(status, header_list, exc_info)
 
-        return self.wsgi_app(environ, start_secure_response)
+        return serve(environ, start_secure_response)
 
     def serve_plain_http(
         self, environ: Environ, seen: Environ, start_response: Callable[..., Any]

@@ -136,7 +136,7 @@ class RedirectTarget:
         return [host for host, _ in self._accepted]
 
     def url(self, environ: Environ) -> str:
-        """The https URL for the request; raises :class:`InvalidHost` for a Host the app does not own."""
+        """The https URL for the request; :class:`InvalidHost` for a Host the app does not own."""
         return f"https://{self.fixed or self.authority(environ)}{request_target(environ)}"
 
     def authority(self, environ: Environ) -> str:
@@ -168,13 +168,16 @@ class RedirectTarget:
 
 
 def request_host(environ: Environ) -> str:
-    """The Host header, or for HTTP/1.0 without one the server's address; 400 for HTTP/1.1 without."""
+    """The Host header; for HTTP/1.0 without one, the server's address.
+
+    HTTP/1.1 requires Host (RFC 9112 3.2): :class:`InvalidHost` without one.
+    """
     host = environ.get("HTTP_HOST")
     if host is None:
         if environ.get("SERVER_PROTOCOL") != "HTTP/1.0":
-            raise InvalidHost()  # HTTP/1.1 requires Host (RFC 9112 3.2)
+            raise InvalidHost()
         host = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}".rstrip(":")
-    return host  # type: ignore[no-any-return]
+    return host
 
 
 def with_port(host: str, port: Optional[int]) -> str:

@@ -27,6 +27,7 @@ KNOWN_HTTPS_HEADERS = {
     "X-Scheme": "https",
     "X-AppEngine-Https": "on",
     "X-AppService-Proto": "https",
+    "Fly-Forwarded-Proto": "https",
 }
 
 _HINT_KEYS = frozenset(
@@ -99,7 +100,8 @@ def _platform_header_hint(environ: dict[str, Any], options: GuardOptions) -> Opt
             continue
         suggestion = name if value is None else f"{name}: {value}"
         return (
-            f"{name} says {said!r}. If your platform sets it, set"
+            f"{name} says {said!r}. If your platform's front end writes it (overwriting"
+            " what a client sends; see the proxies page of the docs), set"
             f" https_header={suggestion!r} (HTTPS_GUARD_HTTPS_HEADER)"
             + (" and trusted_proxies=1" if options.trusted_proxies == 0 else "")
             + "."

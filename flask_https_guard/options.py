@@ -43,7 +43,7 @@ def _optional_bool(what: str, value: Any) -> Optional[bool]:
         raise TypeError(
             f"{what} must be None (active unless app.debug), True or False, got {value!r}"
         )
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _count(what: str, value: Any) -> int:

@@ -57,7 +57,7 @@ def layers(wsgi_app: Any, stop: Any = None) -> tuple[list[Any], bool]:
     Walks through known middleware until the app (or ``stop``); the flag says
     whether the walk got there (False: an unknown wrapper hides the rest).
     """
-    found = []
+    found: list[Any] = []
     while wsgi_app is not None and wsgi_app is not stop:
         if getattr(getattr(wsgi_app, "__func__", None), "__name__", None) == "wsgi_app":
             return found, True  # the app's own bound method
@@ -82,7 +82,7 @@ def adopted_proxy_fix(inner: list[Any]) -> Optional[Callable[[Environ], Environ]
     view: Any = captured
     for fix in reversed(fixes):
         view = ProxyFix(view, fix.x_for, fix.x_proto, fix.x_host, fix.x_port, fix.x_prefix)
-    return lambda environ: view(dict(environ), None)  # type: ignore[no-any-return]
+    return lambda environ: view(dict(environ), None)
 
 
 def install_proxy_trust(wsgi_app: WSGIApp, options: GuardOptions) -> WSGIApp:

@@ -65,7 +65,7 @@ def expected(view: str, method: str, secure: bool, number: int) -> tuple[int, st
 
 
 def test_interleaved_requests_each_get_their_own_answer():
-    app, guard = per_view_app()
+    app, _ = per_view_app()
     options_before = app.extensions["https_guard"].options
     server = make_server(LOOPBACK, 0, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, daemon=True)

@@ -66,14 +66,6 @@ def counted(number: int, level: str) -> str:
     return f"{number} {level if number == 1 or level == 'info' else level + 's'}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "flask https-guard check prints '0 error, 1 warning, 3 info'; the fix belongs in"
-        " flask_https_guard/cli.py (remove this mark with it)"
-    ),
-)
 def test_the_check_summary_reads_as_english():
     app = Flask(__name__)
     HTTPSGuard(app)
@@ -83,7 +75,9 @@ def test_the_check_summary_reads_as_english():
     # The default app has no error, one warning and several infos: 0, 1 and many.
     assert sorted({levels.count("error"), levels.count("warning")}) == [0, 1]
     assert levels.count("info") > 1
-    expected = ", ".join(counted(levels.count(level), level) for level in ("error", "warning", "info"))
+    expected = ", ".join(
+        counted(levels.count(level), level) for level in ("error", "warning", "info")
+    )
     summary = runner.invoke(args=["https-guard", "check"]).output.rstrip().splitlines()[-1]
     assert summary.startswith(f"{expected}: passed"), summary
 

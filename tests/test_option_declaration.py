@@ -63,14 +63,16 @@ def test_a_config_key_is_read_and_an_argument_wins_over_it():
 
 
 def test_a_misspelt_option_names_the_likeliest_one_meant():
-    with pytest.raises(TypeError, match="'hsts_maxage'.*did you mean hsts_max_age"):
+    with pytest.raises(TypeError, match=r"'hsts_maxage'.*did you mean hsts_max_age"):
         HTTPSGuard(hsts_maxage=1)
 
 
 def test_a_misspelt_config_key_names_the_likeliest_one_meant():
     app = Flask(__name__)
     app.config["HTTPS_GUARD_TRUSTED_PROXY"] = 1
-    with pytest.raises(ValueError, match="HTTPS_GUARD_TRUSTED_PROXY'.*HTTPS_GUARD_TRUSTED_PROXIES"):
+    with pytest.raises(
+        ValueError, match=r"HTTPS_GUARD_TRUSTED_PROXY'.*HTTPS_GUARD_TRUSTED_PROXIES"
+    ):
         HTTPSGuard(app)
 
 

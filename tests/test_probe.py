@@ -261,7 +261,7 @@ def test_clean_site_passes_and_shows_each_hop(sites: Sites) -> None:
     assert any(line.startswith("   certificate: valid for app.test, issued by ") for line in lines)
     assert f"Mixed content on {sites.https('app.test')}: none" in lines
     assert "HSTS preload list requirements for app.test: ready" in lines
-    assert lines[-1] == "0 error, 0 warning, 0 info: passed (--fail-level warning)"
+    assert lines[-1] == "0 errors, 0 warnings, 0 info: passed (--fail-level warning)"
 
 
 def test_clean_site_as_json(sites: Sites) -> None:

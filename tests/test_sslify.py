@@ -162,7 +162,7 @@ class TestFixesFromTheMainBranch:
             assert sslify.app.config is current_app.config
 
     def test_invalid_age_fails_at_init_app(self):
-        with pytest.raises(ValueError, match="^age must be 0 or more"):
+        with pytest.raises(ValueError, match=r"^age must be 0 or more"):
             app_with(SSLify, age=-1)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..findings import LEVELS, Finding, reaches
+from ..findings import Finding, reaches, summary_line
 from .findings import check
 from .hops import (
     DEFAULT_MAX_REDIRECTS,
@@ -154,10 +154,7 @@ def format_report(report: ProbeReport, fail_level: str, width: int = WIDTH) -> l
     for finding in report.findings:
         lines.append(_wrap(f"{finding.id} {finding.level:<7} {finding.message}", width, 14))
         lines.append(_wrap(f"{'':14}hint: {finding.hint}", width, 14))
-    counts = {level: sum(finding.level == level for finding in report.findings) for level in LEVELS}
-    summary = ", ".join(f"{counts[level]} {level}" for level in reversed(LEVELS))
-    outcome = "FAILED" if report.failed(fail_level) else "passed"
-    lines.append(f"{summary}: {outcome} (--fail-level {fail_level})")
+    lines.append(summary_line(report.findings, report.failed(fail_level), fail_level))
     return lines
 
 
