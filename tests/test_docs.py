@@ -36,7 +36,7 @@ def test_both_commands_install_what_they_need_on_a_fresh_clone():
     # Each makes .venv itself, so they run in either order on a fresh clone.
     test = (ROOT / ".ci" / "test").read_text()
     assert "source .ci/venv.sh test\n" in test
-    assert "\nexec .venv/bin/python -m pytest \"$@\"\n" in test
+    assert '\nexec .venv/bin/python -m pytest "$@"\n' in test
     demo = (ROOT / "examples" / "demo.sh").read_text()
     assert "source .ci/venv.sh demo\n" in demo
 

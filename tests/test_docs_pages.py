@@ -213,7 +213,7 @@ def runnable_steps(text: str) -> list[Step]:
 
 # Runs in the child process: stdlib only, so the namespace and the imported
 # modules are the reader's own.
-RUNNER = r'''
+RUNNER = r"""
 import contextlib, doctest, io, json, sys, traceback
 
 page = json.load(sys.stdin)
@@ -236,7 +236,8 @@ for step in page["steps"]:
                 f"{where}: testcode printed\n{out.getvalue()!r}\nexpected\n{step['want']!r}"
             )
     else:
-        test = doctest.DocTestParser().get_doctest(step["code"], {}, where, page["name"], step["line"])
+        parser = doctest.DocTestParser()
+        test = parser.get_doctest(step["code"], {}, where, page["name"], step["line"])
         test.globs = namespace  # get_doctest copies the namespace; share it instead
         report = io.StringIO()
         runner = doctest.DocTestRunner(optionflags=flags)
@@ -247,7 +248,7 @@ if failures:
     print("\n".join(failures))
     sys.exit(1)
 print(f"{page['name']}: {len(page['steps'])} examples ran")
-'''
+"""
 
 
 def run_as_reader(name: str, steps: list[Step], cwd: pathlib.Path) -> subprocess.CompletedProcess:

@@ -71,12 +71,23 @@ def files_the_tests_import(root: Path) -> set[str]:
     needed = set()
     for test_file in (root / "tests").glob("*.py"):
         for node in ast.walk(ast.parse(test_file.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                modules = [node.module] if node.module else [alias.name for alias in node.names]
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-                names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-                modules = [name.split(".", 1)[1] for name in names if name.startswith("tests.")]
+            if isinstance(node, ast.ImportFrom):
+                package = "tests" if node.level == 1 else node.module or ""
+                inside = "" if node.level == 1 else package
+                if node.level > 1 or not (package == "tests" or package.startswith("tests.")):
+                    continue
+                if node.level == 1 and node.module:
+                    modules = [node.module]
+                elif inside.startswith("tests."):
+                    modules = [inside.split(".", 1)[1]]
+                else:  # from . import x, from tests import x
+                    modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                modules = [
+                    alias.name.split(".", 1)[1]
+                    for alias in node.names
+                    if alias.name.startswith("tests.")
+                ]
             else:
                 continue
             needed.update(f"tests/{module.split('.')[0]}.py" for module in modules)
@@ -121,7 +132,7 @@ def unpacked(sdist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         if hasattr(tarfile, "data_filter"):
             archive.extractall(target, filter="data")
         else:  # Python before the extraction filters (3.9.16, 3.10.11, 3.11.3)
-            archive.extractall(target)  # noqa: S202 - our own archive
+            archive.extractall(target)  # our own archive
     (folder,) = target.iterdir()
     return folder
 
