@@ -192,7 +192,7 @@ def _guard_of_current_app() -> Guard:
                 guard = extensions[_DEFAULTS_KEY] = Guard(
                     app, OPTIONS.resolve({"global_mode": False}, {})
                 )
-                guard._log_once(
+                guard.log_once(
                     "no guard",
                     "App %r has views marked @require_https but no HTTPSGuard; they"
                     " enforce HTTPS themselves with default options (the app's"

@@ -83,7 +83,7 @@ class Guard:
         if enabled is not None:
             return enabled  # type: ignore[no-any-return]
         if self.app.config["DEBUG"]:
-            self._log_once(
+            self.log_once(
                 "debug",
                 "App %r is in debug mode, so the guard steps aside: plain HTTP is"
                 " served and no HSTS is sent. Pass enabled=True (or set"
@@ -187,7 +187,7 @@ class Guard:
 
     # --- logged once -------------------------------------------------------
 
-    def _log_once(self, key: Any, message: str, *args: Any) -> None:
+    def log_once(self, key: Any, message: str, *args: Any) -> None:
         with self._lock:
             if key in self._logged:
                 return
@@ -199,7 +199,7 @@ class Guard:
         try:
             return bool(predicate(request))
         except Exception as error:  # a broken predicate must not turn into a 500
-            self._log_once(
+            self.log_once(
                 "exempt_when",
                 "exempt_when predicate %s raised %r; the request is treated as not"
                 " exempt. It runs before the app, without an app context: use the"
@@ -210,7 +210,7 @@ class Guard:
             return False
 
     def _report(self, environ: Environ, endpoint: Optional[str], decision: Decision) -> None:
-        self._log_once(
+        self.log_once(
             ("report", endpoint),
             "report_only: %s %r (endpoint %s) arrived over plain HTTP and would be"
             " redirected to https (%s). Logged once per endpoint.",
@@ -227,7 +227,7 @@ class Guard:
                 f" before init_app: {', '.join(describe_layer(x) for x in self.inner_layers)};"
                 " if it sets the scheme, install it after HTTPSGuard or use trusted_proxies."
             )
-        self._log_once(
+        self.log_once(
             "loop",
             "App %r is redirecting a plain-HTTP request to https although the"
             " request's headers say it arrived over https; if so, clients loop. %s"
