@@ -26,10 +26,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-__all__ = ["HTTPSClient", "assert_redirects_to_https", "https_client"]
+from .policy import SAFE_METHODS, status_for
 
-_KEEPS_METHOD = {307, 308}
-_MAY_CHANGE_METHOD = {301, 302}
+__all__ = ["HTTPSClient", "assert_redirects_to_https", "https_client"]
 
 
 #: The host ``https_client`` uses when the app names none. Not ``localhost``:
@@ -94,8 +93,9 @@ def assert_redirects_to_https(response: TestResponse, expected_url: Optional[str
     """
     request = response.request
     method = request.method
-    keeps_method = method not in ("GET", "HEAD")
-    allowed = _KEEPS_METHOD if keeps_method else _MAY_CHANGE_METHOD
+    keeps_method = method not in SAFE_METHODS
+    # The guard's own status table, temporary and permanent.
+    allowed = {status_for(method, permanent) for permanent in (False, True)}
     status = response.status_code
     location = response.headers.get("Location")
     if expected_url is None:
@@ -120,9 +120,9 @@ def assert_redirects_to_https(response: TestResponse, expected_url: Optional[str
 def _method_line(method: str, status: int, keeps_method: bool) -> str:
     if not keeps_method:
         return f"{method}, kept by any redirect"
-    if status in _KEEPS_METHOD:
+    if status in (307, 308):
         return f"expected {method} to be kept, got {status}, which keeps it"
-    if status in _MAY_CHANGE_METHOD:
+    if status in (301, 302):
         return f"expected {method} to be kept, got {status}, which lets clients switch to GET"
     return f"expected {method} to be kept by a 307 or 308, got no redirect"
 
