@@ -220,6 +220,8 @@ class Declaration:
                     )
                 if name not in self.parameters:
                     raise _unknown(written, source, self.parameters)
+                if given.get(name, (None, None, None))[2] == source:
+                    raise TypeError(f"{given[name][0]} and {written} are one option; set only one")
                 given[name] = (
                     f"{'config' if source == 'config' else 'option'} {written}",
                     value,

@@ -25,7 +25,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class Decision:
     """What a plain-HTTP request to an endpoint gets, and why.
 
-    Receivers of :data:`~flask_https_guard.signals.insecure_request` get one.
+    Receivers of :data:`~flask_https_guard.insecure_request` get one.
     """
 
     #: True when a plain-HTTP request is redirected (or refused).

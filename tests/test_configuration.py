@@ -218,3 +218,8 @@ def test_the_state_is_built_at_init_app_and_its_options_cannot_change():
     options = app.extensions["https_guard"].options
     with pytest.raises(AttributeError, match="never change"):
         options.permanent = False
+
+
+def test_the_old_and_the_new_name_together_are_refused():
+    with pytest.raises(TypeError, match="one option; set only one"):
+        HTTPSGuard(fresh_app(), refuse_insecure_writes=False, reject_insecure_writes=True)
