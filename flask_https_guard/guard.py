@@ -17,8 +17,15 @@ from typing import Any, Callable, Optional
 
 from werkzeug.exceptions import Forbidden, HTTPException
 
-from .headers import SecureHeaders, is_local_host
-from .location import InvalidHost, RedirectTarget, is_trusted, owned_hosts, split_host
+from .headers import SecureHeaders
+from .location import (
+    InvalidHost,
+    RedirectTarget,
+    is_local_host,
+    is_trusted,
+    owned_hosts,
+    split_host,
+)
 from .loop_hints import loop_hint
 from .options import GuardOptions
 from .policy import Decision, Policy, status_for

@@ -15,6 +15,8 @@ from typing import Any, Optional, Union
 
 from werkzeug.datastructures import Headers
 
+from .location import is_local_host
+
 HSTS_HEADER = "Strict-Transport-Security"
 CSP_HEADER = "Content-Security-Policy"
 UPGRADE_INSECURE_REQUESTS = "upgrade-insecure-requests"
@@ -102,17 +104,6 @@ class HSTSPolicy:
         SecureHeaders(self, secure_cookies=False, upgrade_insecure_requests=False).apply(headers)
 
 
-def is_local_host(host: str) -> bool:
-    """``localhost`` or a ``*.localhost`` name (any port): browsers must not cache HSTS for it.
-
-    A browser that stores HSTS for ``localhost`` refuses every other plain-HTTP
-    server on it afterwards; IP literals need nothing, browsers ignore HSTS there.
-    """
-    name = host.rpartition(":")[0] if host.count(":") == 1 else host
-    name = name.rstrip(".").lower()
-    return name == "localhost" or name.endswith(".localhost")
-
-
 class SecureHeaders:
     """What a secure response gets, resolved once; :meth:`apply` runs per response."""
 
@@ -149,7 +140,7 @@ class SecureHeaders:
                 policy = index
         if cookies >= 0 and self.secure_cookies:
             _mark_cookies_secure(headers)
-        if host and is_local_host(host):
+        if host and "localhost" in host.lower() and is_local_host(host):
             return
         if hsts_missing:
             headers.extend([(HSTS_HEADER, self.hsts_value)])  # type: ignore[list-item]

@@ -65,6 +65,17 @@ def split_host(host: str) -> Optional[tuple[str, Optional[int], str]]:
     return name, int(port) if port else None, written
 
 
+def is_local_host(host: str) -> bool:
+    """``localhost`` or a ``*.localhost`` name, any port: no HSTS for it.
+
+    A browser that stores HSTS for ``localhost`` refuses every other plain-HTTP
+    server on it afterwards; IP literals need nothing, browsers ignore HSTS there.
+    """
+    split = split_host(host)
+    name = split[0].rstrip(".") if split else ""
+    return name == "localhost" or name.endswith(".localhost")
+
+
 def host_entries(value: Any) -> tuple[str, ...]:
     """``TRUSTED_HOSTS``-style entries, normalised: lower-case, no port, IPv6 compressed.
 

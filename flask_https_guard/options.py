@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 from .headers import HSTSPolicy, hsts_problem
+from .location import split_host
 
 CONFIG_PREFIX = "HTTPS_GUARD_"
 logger = logging.getLogger("flask_https_guard")
@@ -24,8 +25,6 @@ logger = logging.getLogger("flask_https_guard")
 #: Old option names still accepted, with a warning, and what they became.
 RENAMED = {"reject_insecure_writes": "refuse_insecure_writes"}
 
-# A bare host name (IDN in its xn-- form) or a bracketed IPv6 literal.
-_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\]", re.ASCII | re.I)
 _FORBIDDEN_IN_SKIP = re.compile(r"[?#\s\x00-\x1f\x7f]")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 #: Headers beyond X-Forwarded-For/-Proto that ``trusted_proxies`` may also trust.
@@ -69,7 +68,8 @@ def _host(what: str, value: Any) -> Optional[str]:
         return None
     if not isinstance(value, str):
         raise TypeError(f"{what} must be None or a host name, got {value!r}")
-    if not _HOST_NAME.fullmatch(value):
+    split = split_host(value)
+    if split is None or split[1] is not None or value.endswith("."):
         raise ValueError(
             f"{what} must be a bare host name such as 'www.example.com' or"
             f" '[2001:db8::1]' (no scheme, path or port; set the port with"
