@@ -18,8 +18,9 @@ from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
 from .extension import OPTIONS
-from .guard import EXTENSION_KEY, SECURE_SCHEMES, Guard
-from .marks import EXEMPT, REFUSE, REQUIRE, mark_enforcing, set_mark
+from .guard import EXTENSION_KEY, SECURE_SCHEMES, Guard, raised
+from .marks import DECORATOR_NAMES, EXEMPT, REFUSE, REQUIRE, mark_enforcing, set_mark
+from .policy import decision_for_mark
 
 Markable = TypeVar("Markable")
 _DEFAULTS_KEY = "https_guard.defaults"
@@ -53,7 +54,8 @@ def require_https(
     """
     if target is None:
         return lambda marked: require_https(marked, refuse=refuse)
-    set_mark(target, REFUSE if refuse else REQUIRE)
+    mark = REFUSE if refuse else REQUIRE
+    set_mark(target, mark)
     if isinstance(target, Blueprint):
         try:
             target.before_request(_blueprint_before)
@@ -62,9 +64,9 @@ def require_https(
             pass  # already registered: only a guard enforces the mark (check: HG013)
         return target
     if isinstance(target, type):  # View.as_view applies the class's decorators
-        target.decorators = [*target.decorators, _enforcing]  # type: ignore[attr-defined]
+        target.decorators = [*target.decorators, functools.partial(_enforcing, mark=mark)]  # type: ignore[attr-defined]
         return target
-    return _enforcing(target)
+    return _enforcing(target, mark)
 
 
 def exempt_https(target: Markable) -> Markable:
@@ -80,17 +82,22 @@ def exempt_https(target: Markable) -> Markable:
     return target
 
 
-def _enforcing(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a marked view: the guard's decision for plain HTTP, HSTS without a guard."""
+def _enforcing(view: Callable[..., Any], mark: str) -> Callable[..., Any]:
+    """Wrap a marked view: its own mark's decision for plain HTTP, HSTS without a guard."""
     find_guard = _GuardFinder()
+    decision = decision_for_mark(mark, DECORATOR_NAMES[mark])
 
     def before(environ: dict[str, Any]) -> tuple[Guard, Optional[Any]]:
         guard = find_guard(environ)
         if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
             return guard, None
-        return guard, guard.answer_in_app(
-            environ, request.endpoint, environ.get("werkzeug.request")
-        )
+        endpoint = request.endpoint
+        # Called from another view (or an error handler), the request was decided for
+        # that view's endpoint, not this one.
+        routed_here = guard.app.view_functions.get(endpoint) is wrapper
+        found = environ.get("werkzeug.request")
+        answer = guard.answer_in_app(environ, endpoint, found, decision, routed_here)
+        return guard, raised(answer)
 
     if inspect.iscoroutinefunction(view):
 
@@ -99,7 +106,7 @@ def _enforcing(view: Callable[..., Any]) -> Callable[..., Any]:
             environ = request.environ
             guard, answer = before(environ)
             if answer is not None:
-                return _answered(answer)
+                return answer
             return _with_headers(guard, environ, await view(*args, **kwargs))
 
         wrapper: Callable[..., Any] = enforce_https_async
@@ -110,18 +117,12 @@ def _enforcing(view: Callable[..., Any]) -> Callable[..., Any]:
             environ = request.environ
             guard, answer = before(environ)
             if answer is not None:
-                return _answered(answer)
+                return answer
             return _with_headers(guard, environ, view(*args, **kwargs))
 
         wrapper = enforce_https
     mark_enforcing(wrapper)
     return wrapper
-
-
-def _answered(answer: Any) -> Any:
-    if isinstance(answer, Exception):
-        raise answer  # the app's own error handlers render 400/403
-    return answer
 
 
 def _with_headers(guard: Guard, environ: dict[str, Any], returned: Any) -> Any:
@@ -140,9 +141,7 @@ def _blueprint_before() -> Optional[Any]:
     if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
         return None
     guard = _guard_of_current_app()
-    return _answered(
-        guard.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request"))
-    )
+    return raised(guard.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request")))
 
 
 def _blueprint_after(response: Response) -> Response:

@@ -100,10 +100,14 @@ class HTTPSGuard:
         guard = Guard(app, OPTIONS.resolve(self.arguments, app.config), self)
         app.extensions[EXTENSION_KEY] = guard
         if guard.options.enabled is not False:
-            guard.inner_layers, guard.sees_app = layers(app.wsgi_app)
+            guard.inner_layers, guard.sees_app = layers(app.wsgi_app, app=app)
             middleware = GuardMiddleware(app.wsgi_app, guard, adopted_proxy_fix(guard.inner_layers))
             app.wsgi_app = install_proxy_trust(middleware, guard.options)  # type: ignore[assignment,method-assign]
             guard.outermost = app.wsgi_app
+            if not guard.sees_app:
+                # Middleware inside may route differently (a mount of the app under
+                # a prefix): marks must hold where the middleware could not route.
+                app.before_request(guard.enforce_marks)
             if guard.is_active() and guard.options.secure_cookies and not guard.options.report_only:
                 # An exempt page's session cookie must not travel back over http.
                 app.config["SESSION_COOKIE_SECURE"] = True

@@ -15,17 +15,11 @@ import logging
 import threading
 from typing import Any, Callable, Optional
 
+from flask import request
 from werkzeug.exceptions import Forbidden, HTTPException
 
 from .headers import SecureHeaders
-from .location import (
-    InvalidHost,
-    RedirectTarget,
-    is_local_host,
-    is_trusted,
-    owned_hosts,
-    split_host,
-)
+from .location import InvalidHost, RedirectTarget, is_local_host, is_trusted, split_host
 from .loop_hints import loop_hint
 from .options import GuardOptions
 from .policy import Decision, Policy, status_for
@@ -112,14 +106,19 @@ class Guard:
         return request, request.url_rule.endpoint
 
     def answer(
-        self, environ: Environ, endpoint: Optional[str], request: Any = None
+        self,
+        environ: Environ,
+        endpoint: Optional[str],
+        request: Any = None,
+        decision: Optional[Decision] = None,
     ) -> Optional[WSGIApp]:
         """The one decision for a plain-HTTP request: None to serve it, else the answer.
 
         The answer is a redirect, or an HTTP error (400 for a Host the app does
         not own, 403 for a refusal or a ``ws://`` handshake).
         """
-        decision = self.policy.decide(endpoint, environ.get("PATH_INFO", ""))
+        if decision is None:
+            decision = self.policy.decide(endpoint, environ.get("PATH_INFO", ""))
         if not decision.guarded:
             return None
         options = self.options
@@ -155,18 +154,42 @@ class Guard:
         )
 
     def answer_in_app(
-        self, environ: Environ, endpoint: Optional[str], request: Any
+        self,
+        environ: Environ,
+        endpoint: Optional[str],
+        request: Any,
+        decision: Optional[Decision] = None,
+        routed_here: bool = True,
     ) -> Optional[WSGIApp]:
-        """:meth:`answer` for a plain-HTTP request that reached a marked view or blueprint.
+        """:meth:`answer` for a plain-HTTP request that reached a marked view inside the app.
 
-        None when the middleware already decided this request for this endpoint
-        (it was served on purpose); otherwise the same decision, so a mark still
-        holds where the middleware could not route the request (an app mounted
-        under a prefix inside its own ``wsgi_app``) or where there is no guard.
+        Only a mark decides here (``decision``, else the endpoint's). Where this
+        request was already decided for this endpoint (by the middleware, or an
+        earlier check in the app), it was served on purpose (report-only,
+        ``exempt_when``). Elsewhere the mark still holds: no guard, an app
+        mounted under a prefix in its own ``wsgi_app``, or (not ``routed_here``)
+        a marked view called from another view.
         """
-        if environ.get(DECIDED) == (self, endpoint) or not self.is_active():
+        if decision is None:
+            decision = self.policy.marked(endpoint)
+        if decision is None or not decision.guarded or not self.is_active():
             return None
-        return self.answer(environ, endpoint, request)
+        if routed_here and environ.get(DECIDED) == (self, endpoint):
+            return None
+        answer = self.answer(environ, endpoint, request, decision)
+        if answer is None and routed_here:
+            environ[DECIDED] = (self, endpoint)
+        return answer
+
+    def enforce_marks(self) -> Optional[WSGIApp]:
+        """A ``before_request`` function for apps whose routing the middleware cannot
+        see as Flask will (a prefix mount or unknown middleware inside the guard):
+        marks without a wrapper of their own still hold."""
+        environ = request.environ
+        if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
+            return None
+        answer = self.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request"))
+        return raised(answer)
 
     def canonical_answer(self, environ: Environ) -> Optional[WSGIApp]:
         """The permanent redirect of a secure request to ``canonical_host``, or None."""
@@ -179,9 +202,21 @@ class Guard:
             return None
         if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
             return None
-        owned = owned_hosts(self.app)
+        owned = self.target.owned_hosts()
         if owned and not is_trusted(split[0], owned):
             return None  # not a host the app accepts: Flask answers it
+        if not owned and "." not in name:
+            return None  # a single-label name: a proxy's upstream ("backend"), not a site
+        forwarded = environ.get("HTTP_X_FORWARDED_HOST", "").rpartition(",")[2].strip().lower()
+        if forwarded.partition(":")[0] == canonical:
+            # The proxy says the client asked for the canonical host: redirecting
+            # would send it back here, forever.
+            self._warn_loop(
+                f"Host is {environ.get('HTTP_HOST')!r} but X-Forwarded-Host says"
+                f" {forwarded!r}, the canonical host: the proxy rewrites Host. Trust"
+                " it with trusted_proxy_headers=['x_host'] (and trusted_proxies)."
+            )
+            return None
         _, endpoint = self.route(environ)
         if not self.policy.decide(endpoint, environ.get("PATH_INFO", "")).guarded:
             return None
@@ -242,6 +277,13 @@ class Guard:
             self.app.name,
             hint,
         )
+
+
+def raised(answer: Optional[WSGIApp]) -> Optional[WSGIApp]:
+    """An answer given inside the app: errors are raised, so the app's handlers render them."""
+    if isinstance(answer, HTTPException):
+        raise answer
+    return answer
 
 
 def describe_layer(layer: Any) -> str:

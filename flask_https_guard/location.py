@@ -141,6 +141,21 @@ class RedirectTarget:
         self.port = port
         self.fixed = None if fixed_host is None else with_port(fixed_host, port)
         self._accepted: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._rule_hosts: Optional[tuple[str, ...]] = None
+
+    def owned_hosts(self) -> tuple[str, ...]:
+        """:func:`owned_hosts`; a ``host_matching`` app's rules are read once.
+
+        The config is read every time (Flask reads ``TRUSTED_HOSTS`` per request
+        too); the rules cannot change once the app has served a request, which
+        is when this first runs, so walking them per request would only let
+        forged Hosts cost a walk of the URL map each.
+        """
+        if not self.app.url_map.host_matching or self.app.config.get("TRUSTED_HOSTS"):
+            return owned_hosts(self.app)
+        if self._rule_hosts is None:
+            self._rule_hosts = owned_hosts(self.app)
+        return self._rule_hosts
 
     def remembered_hosts(self) -> list[str]:
         """The Host headers accepted and remembered so far (at most 64)."""
@@ -152,13 +167,10 @@ class RedirectTarget:
 
     def authority(self, environ: Environ) -> str:
         host = request_host(environ)
-        owned = owned_hosts(self.app)
+        owned = self.owned_hosts()
         authority = self._accepted.get((host, owned))
         if authority is None:
             authority = self._authority(host, owned)
-            if authority is None and self.app.url_map.host_matching:
-                # A rule for a new host may have been added since.
-                authority = self._authority(host, owned_hosts(self.app))
             if authority is None:
                 raise InvalidHost()
             if len(self._accepted) >= _ACCEPTED_KEPT:

@@ -51,16 +51,18 @@ def wrapped_app(layer: Any) -> Any:
     return None
 
 
-def layers(wsgi_app: Any, stop: Any = None) -> tuple[list[Any], bool]:
+def layers(wsgi_app: Any, stop: Any = None, app: Any = None) -> tuple[list[Any], bool]:
     """The middleware around a Flask app's own ``wsgi_app``, outermost first.
 
-    Walks through known middleware until the app (or ``stop``); the flag says
-    whether the walk got there (False: an unknown wrapper hides the rest).
+    Walks through known middleware until ``app``'s own ``wsgi_app`` (any app's
+    without ``app``) or ``stop``; the flag says whether the walk got there
+    (False: an unknown wrapper, or a mount's fallback app, hides the rest).
     """
     found: list[Any] = []
     while wsgi_app is not None and wsgi_app is not stop:
         if getattr(getattr(wsgi_app, "__func__", None), "__name__", None) == "wsgi_app":
-            return found, True  # the app's own bound method
+            # A bound method: the app's own, or a fallback app's behind a mount.
+            return found, app is None or getattr(wsgi_app, "__self__", None) is app
         found.append(wsgi_app)
         wsgi_app = wrapped_app(wsgi_app)
     return found, stop is not None and wsgi_app is stop

@@ -1298,21 +1298,6 @@ def _mounted_under_prefix(placement: str, **options: object) -> tuple[Flask, lis
     return app, ran
 
 
-_MARK_LOST_UNDER_PREFIX = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ATTACK WORKS: app mounted under a prefix inside its own wsgi_app"
-        " (docs/how-it-works.rst), in per-view mode, or in global mode with a skip that"
-        " covers the mounted path (a mark beats skips, docs/per-view.rst); a mark that has"
-        " no wrapper of its own (placed above @app.route, a blueprint marked after"
-        " registration, a View class marked after as_view: all enforced by a guard 'in"
-        " any order', docs/per-view.rst) is never applied: GET http://host/prefix/account"
-        " runs the view over plain HTTP (200) instead of 302/403; `flask https-guard"
-        " check` (HG022) says marked views hold"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "placement",
     [
@@ -1320,10 +1305,10 @@ _MARK_LOST_UNDER_PREFIX = pytest.mark.xfail(
         "below-route-refuse",
         "blueprint-before-registration",
         "view-class-before-as-view",
-        pytest.param("above-route", marks=_MARK_LOST_UNDER_PREFIX),
-        pytest.param("above-route-refuse", marks=_MARK_LOST_UNDER_PREFIX),
-        pytest.param("blueprint-after-registration", marks=_MARK_LOST_UNDER_PREFIX),
-        pytest.param("view-class-after-as-view", marks=_MARK_LOST_UNDER_PREFIX),
+        "above-route",
+        "above-route-refuse",
+        "blueprint-after-registration",
+        "view-class-after-as-view",
     ],
 )
 @pytest.mark.parametrize(
@@ -1347,16 +1332,6 @@ def test_attack_prefix_mounted_app_serves_a_marked_view_over_plain_http(placemen
         assert response.headers["Location"] == "https://app.test/prefix/account"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ATTACK WORKS: a @require_https view function called from another view (an"
-        " exempt view, or a 404 handler in per-view mode) runs over plain HTTP: its"
-        " wrapper decides on request.endpoint (the caller's, which the middleware"
-        " marked as served on purpose), not on its own mark. GET http://host/ returns"
-        " the marked view's body with 200 instead of a redirect"
-    ),
-)
 @pytest.mark.parametrize("mode", ["global-exempt-caller", "per-view-404-handler"])
 def test_attack_marked_view_called_from_an_unguarded_view_runs_over_plain_http(mode):
     app = Flask(f"caller_{mode}")
@@ -1745,20 +1720,6 @@ def test_attack_canonical_redirect_spares_websocket_handshakes_and_exempt_views(
     assert "Location" not in call_wsgi(app, "/health", **secure).headers
 
 
-_CANONICAL_LOOP = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ATTACK WORKS (loop): canonical_host behind a TLS proxy that rewrites Host to its"
-        " upstream's name (nginx's default proxy_set_header Host $proxy_host, a"
-        " docker-compose service name) and no TRUSTED_HOSTS: every https request for"
-        " https://example.com/page arrives with Host: backend and gets 301 Location:"
-        " https://example.com/page, itself, forever; nothing is logged. Expected: no"
-        " canonical redirect (or a loop hint) when the Host is not one the app names"
-    ),
-)
-
-
-@_CANONICAL_LOOP
 def test_attack_canonical_host_behind_a_proxy_that_rewrites_host_loops():
     app = create_app(trusted_proxies=1, canonical_host=CANONICAL)
     response = app.test_client().get(
@@ -2051,16 +2012,6 @@ def test_attack_report_only_and_caches_stay_bounded_under_junk_requests(caplog):
     assert len(reports) <= 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ATTACK WORKS (CPU): on a host_matching app every plain-HTTP request walks the"
-        " whole URL map (owned_hosts -> url_map.iter_rules, plus idna-encoding every"
-        " rule's host), twice for a Host the app refuses; with 5000 rules a forged-Host"
-        " request costs ~35 ms in the guard against ~0.5 ms for Flask to serve a page."
-        " Expected: the owned hosts computed once per change of the URL map"
-    ),
-)
 def test_attack_host_matching_app_walks_the_url_map_for_every_plain_request(monkeypatch):
     app = Flask("tenants", host_matching=True, static_host="app.example")
     for number in range(200):
@@ -2321,7 +2272,7 @@ def canonical_behind_nginx(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "front",
-    [pytest.param("rewrites", marks=_CANONICAL_LOOP), "keeps"],
+    ["rewrites", "keeps"],
 )
 def test_attack_canonical_host_behind_nginx_never_redirects_a_url_to_itself(
     canonical_behind_nginx, front
