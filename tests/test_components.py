@@ -460,8 +460,9 @@ def test_flask_sock_route_marked_require_https_never_runs_for_plain_ws(setup):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="runtime: where no guard middleware routes the request (an app mounted inside a"
-    " per-view guarded app, or no HTTPSGuard), @require_https on a flask-sock route is"
+    reason="documented limitation (how-it-works.rst, WebSockets): where no guard middleware"
+    " routes the request (an app mounted inside a per-view guarded app, or no"
+    " HTTPSGuard), @require_https on a flask-sock route is"
     " checked inside flask-sock's handler, after simple-websocket has already answered"
     " 101 Switching Protocols; the 403 is then written onto the upgraded connection",
 )

@@ -150,10 +150,10 @@ def test_exempt_health_check_answers_over_http_behind_environ_copying_middleware
 
 
 HIDDEN_PROXY_FIX = (
-    "runtime: layers() stops at the unknown environ-copying wrapper, so the guard does not"
-    " adopt the ProxyFix behind it and decides on the raw scheme: GET /account over http"
-    " with X-Forwarded-Proto: https gets 302 to https://app.test/account (a redirect loop"
-    " behind the proxy) instead of 200"
+    "documented limitation (proxies.rst, issue 17): a ProxyFix behind middleware that"
+    " keeps the app in no public attribute (here a lambda) cannot be found, so the guard"
+    " decides on the raw scheme and the proxied https request loops (302 to itself);"
+    " check lists the wrapper (HG021) and the loop warning names it (tested above)"
 )
 
 
