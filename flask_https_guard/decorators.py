@@ -137,11 +137,7 @@ def _with_headers(guard: Guard, environ: dict[str, Any], returned: Any) -> Any:
 
 
 def _blueprint_before() -> Optional[Any]:
-    environ = request.environ
-    if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
-        return None
-    guard = _guard_of_current_app()
-    return raised(guard.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request")))
+    return _guard_of_current_app().enforce_marks()
 
 
 def _blueprint_after(response: Response) -> Response:

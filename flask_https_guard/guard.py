@@ -182,9 +182,12 @@ class Guard:
         return answer
 
     def enforce_marks(self) -> Optional[WSGIApp]:
-        """A ``before_request`` function for apps whose routing the middleware cannot
-        see as Flask will (a prefix mount or unknown middleware inside the guard):
-        marks without a wrapper of their own still hold."""
+        """Hold the request's marks from inside the app (a ``before_request`` function).
+
+        For marked blueprints, and on apps whose routing the middleware cannot
+        see as Flask will (a prefix mount or unknown middleware inside the
+        guard), where marks without a wrapper of their own must still hold.
+        """
         environ = request.environ
         if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
             return None
