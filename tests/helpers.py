@@ -8,11 +8,11 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
-from flask_https_guard import HTTPSGuard, exempt_https
+from flask_https_guard import HTTPSGuard, exempt_https, require_https
 
 HTTPS = "https://app.test"
 
@@ -35,6 +35,44 @@ def build_app(**guard_options: Any) -> Flask:
         return "ok"
 
     HTTPSGuard(app, **guard_options)
+    return app
+
+
+def get_served(client: Any, path: str, body: bytes, **options: Any) -> Any:
+    """GET ``path`` with the test ``client``; assert a 200 with ``body``; the response."""
+    response = client.get(path, **options)
+    assert (response.status_code, response.get_data()) == (200, body)
+    return response
+
+
+def add_health_and_account(app: Flask) -> Flask:
+    """GET /health (``@exempt_https``, "ok") and GET /account (``@require_https``, "account")."""
+
+    @app.get("/health")
+    @exempt_https
+    def health() -> str:
+        return "ok"
+
+    @app.get("/account")
+    @require_https
+    def account() -> str:
+        return "account"
+
+    return app
+
+
+def add_refusing_views(app: Flask) -> Flask:
+    """POST /token (``@require_https(refuse=True)``) and GET /api/items (a blueprint
+    marked with ``refuse=True``)."""
+
+    @app.post("/token")
+    @require_https(refuse=True)
+    def token() -> str:
+        return "token"
+
+    api = require_https(Blueprint("api", __name__, url_prefix="/api"), refuse=True)
+    api.get("/items")(lambda: "items")
+    app.register_blueprint(api)
     return app
 
 

@@ -21,15 +21,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import logging
-import os
 import re
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 from urllib.parse import unquote_to_bytes, urlsplit
 
 import pytest
@@ -41,6 +38,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from flask_https_guard import HTTPSGuard, exempt_https, require_https
 from flask_https_guard.testing import https_client
@@ -49,10 +47,10 @@ from .helpers import call_wsgi
 from .raw_target_app import ALL_METHODS, create_app
 from .servers import (
     LOOPBACK,
-    ManagedProcess,
     free_port,
-    require_module,
-    start_nginx,
+    nginx_http_config,
+    nginx_server,
+    raw_target_gunicorn,
     wsgi_server,
 )
 
@@ -504,6 +502,27 @@ _PROXIED.config["TRUSTED_HOSTS"] = ["app.example"]
 _LOCATION = re.compile(r"https://[a-z0-9_.:\[\]-]+/[\x21-\x7e]*")
 
 
+def _fuzzed_environ(raw: Optional[str], **values: Optional[str]) -> dict[str, str]:
+    """The environ ``values`` that are not None, and ``raw`` (when not None) as both
+    RAW_URI and REQUEST_URI."""
+    environ = {key: value for key, value in values.items() if value is not None}
+    if raw is not None:
+        environ["RAW_URI"] = environ["REQUEST_URI"] = raw
+    return environ
+
+
+def _checked_location(response: WerkzeugResponse) -> Optional[str]:
+    """No 5xx, no control character in any header, and a Location (returned,
+    when there is one) that is a plain https URL."""
+    assert response.status_code < 500
+    for name, value in response.headers.items():
+        assert not re.search(r"[\r\n\x00]", value), (name, value)
+    location = response.headers.get("Location")
+    if location is not None:
+        assert _LOCATION.fullmatch(location), location
+    return location
+
+
 @given(
     app_name=st.sampled_from(["plain", "trusting", "fixed", "proxied"]),
     host=_HOSTS,
@@ -529,30 +548,21 @@ def test_attack_fuzzed_request_never_gets_a_foreign_or_broken_location(
     forwarded_prefix,
 ):
     app = {"plain": _PLAIN, "trusting": _TRUSTING, "fixed": _FIXED, "proxied": _PROXIED}[app_name]
-    environ = {
-        "HTTP_HOST": host,
-        "PATH_INFO": path,
-        "SCRIPT_NAME": script_name,
-        "QUERY_STRING": query,
-        "REQUEST_METHOD": method,
-    }
-    if raw is not None:
-        environ["RAW_URI"] = environ["REQUEST_URI"] = raw
-    for key, value in [
-        ("HTTP_X_FORWARDED_HOST", forwarded_host),
-        ("HTTP_X_FORWARDED_PORT", forwarded_port),
-        ("HTTP_X_FORWARDED_PREFIX", forwarded_prefix),
-    ]:
-        if value is not None:
-            environ[key] = value
+    environ = _fuzzed_environ(
+        raw,
+        HTTP_HOST=host,
+        PATH_INFO=path,
+        SCRIPT_NAME=script_name,
+        QUERY_STRING=query,
+        REQUEST_METHOD=method,
+        HTTP_X_FORWARDED_HOST=forwarded_host,
+        HTTP_X_FORWARDED_PORT=forwarded_port,
+        HTTP_X_FORWARDED_PREFIX=forwarded_prefix,
+    )
     response = call_wsgi(app, "/", **environ)
-    assert response.status_code < 500
-    for name, value in response.headers.items():
-        assert not re.search(r"[\r\n\x00]", value), (name, value)
-    location = response.headers.get("Location")
+    location = _checked_location(response)
     if location is None:
         return
-    assert _LOCATION.fullmatch(location), location
     hostname = urlsplit(location).hostname
     if app_name == "plain":
         assert hostname == urlsplit("//" + host).hostname
@@ -847,32 +857,13 @@ def gunicorn_behind_one_proxy(tmp_path_factory):
     gunicorn's own proxy trust is pointed away from loopback, so only the
     guard decides what the headers mean.
     """
-    require_module("gunicorn")
-    port = free_port()
-    server = ManagedProcess(
-        "gunicorn",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            "-b",
-            f"{LOOPBACK}:{port}",
-            "--forwarded-allow-ips",
-            "192.0.2.1",
-            "--chdir",
-            str(Path(__file__).parent),
-            "raw_target_app:app",
-        ],
+    with raw_target_gunicorn(
         tmp_path_factory.mktemp("gunicorn_attacks") / "gunicorn.log",
-        env={**os.environ, "FLASK_HTTPS_GUARD_TRUSTED_PROXIES": "1"},
-    )
-    try:
-        server.wait_for_port(port)
+        "--forwarded-allow-ips",
+        "192.0.2.1",
+        FLASK_HTTPS_GUARD_TRUSTED_PROXIES="1",
+    ) as port:
         yield port
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -1119,9 +1110,16 @@ _SECRET_APPS = {
     "global": _secret_app("secret_global"),
     "per-view": _secret_app("secret_per_view", global_mode=False),
 }
+BOTH_MODES = pytest.mark.parametrize("mode", list(_SECRET_APPS))
 
 
-@pytest.mark.parametrize("mode", ["global", "per-view"])
+def _assert_on_site(location: Optional[str], host: str = "app.test") -> None:
+    """A Location, when there is one, stays on ``host``."""
+    if location is not None:
+        assert urlsplit(location).hostname == host, location[:100]
+
+
+@BOTH_MODES
 @pytest.mark.parametrize(
     "headers",
     [
@@ -1152,7 +1150,7 @@ def test_attack_upgrade_and_scheme_headers_never_reach_a_marked_view(mode, heade
     assert ran == []
 
 
-@pytest.mark.parametrize("mode", ["global", "per-view"])
+@BOTH_MODES
 @pytest.mark.parametrize(
     "method", [*ALL_METHODS, "get", "Head", "PROPFIND", "M-SEARCH", "PRI", "X" * 200]
 )
@@ -1164,7 +1162,7 @@ def test_attack_odd_methods_never_reach_a_marked_view(mode, method):
     assert ran == []
 
 
-@pytest.mark.parametrize("mode", ["global", "per-view"])
+@BOTH_MODES
 @pytest.mark.parametrize(
     "path_info, raw_uri",
     [
@@ -1196,13 +1194,11 @@ def test_attack_path_tricks_never_reach_a_marked_view(mode, path_info, raw_uri):
         environ["RAW_URI"] = environ["REQUEST_URI"] = raw_uri
     response = call_wsgi(app, "/", **environ)
     assert response.status_code < 500
-    location = response.headers.get("Location")
-    if location is not None:
-        assert urlsplit(location).hostname == "app.test", location[:100]
+    _assert_on_site(response.headers.get("Location"))
     assert ran == []
 
 
-@pytest.mark.parametrize("mode", ["global", "per-view"])
+@BOTH_MODES
 @pytest.mark.parametrize(
     "script_name, path_info",
     [
@@ -1221,9 +1217,7 @@ def test_attack_script_name_games_never_reach_a_marked_view(mode, script_name, p
     response = call_wsgi(
         app, "/", SCRIPT_NAME=script_name, PATH_INFO=path_info, HTTP_HOST="app.test"
     )
-    location = response.headers.get("Location")
-    if location is not None:
-        assert urlsplit(location).hostname == "app.test", location
+    _assert_on_site(response.headers.get("Location"))
     assert ran == []
 
 
@@ -1332,9 +1326,9 @@ def test_attack_prefix_mounted_app_serves_a_marked_view_over_plain_http(placemen
         assert response.headers["Location"] == "https://app.test/prefix/account"
 
 
-@pytest.mark.parametrize("mode", ["global-exempt-caller", "per-view-404-handler"])
-def test_attack_marked_view_called_from_an_unguarded_view_runs_over_plain_http(mode):
-    app = Flask(f"caller_{mode}")
+def _account_app(name: str) -> tuple[Flask, list[str]]:
+    """An app whose marked view GET /account notes the scheme of every run in ``ran``."""
+    app = Flask(name)
     ran: list[str] = []
 
     @app.get("/account")
@@ -1342,6 +1336,14 @@ def test_attack_marked_view_called_from_an_unguarded_view_runs_over_plain_http(m
     def account() -> str:
         ran.append(request.scheme)
         return "account secret"
+
+    return app, ran
+
+
+@pytest.mark.parametrize("mode", ["global-exempt-caller", "per-view-404-handler"])
+def test_attack_marked_view_called_from_an_unguarded_view_runs_over_plain_http(mode):
+    app, ran = _account_app(f"caller_{mode}")
+    account = app.view_functions["account"]
 
     @app.get("/")
     @exempt_https
@@ -1380,14 +1382,7 @@ def test_attack_client_headers_never_act_as_the_decided_marker(placement, enviro
 def test_attack_marker_left_for_one_endpoint_does_not_unlock_another():
     # Middleware inside the guard rewrites an exempt path to a marked one: the
     # middleware decided /open (served on purpose), the view is /account.
-    app = Flask("rewriting")
-    ran: list[str] = []
-
-    @app.get("/account")
-    @require_https
-    def account() -> str:
-        ran.append(request.path)
-        return "secret"
+    app, ran = _account_app("rewriting")
 
     @app.get("/open")
     def open_view() -> str:
@@ -1617,12 +1612,8 @@ def test_attack_canonical_redirect_never_leaves_the_canonical_host(kind, host, f
     if forwarded_host is not None:
         environ["HTTP_X_FORWARDED_HOST"] = forwarded_host
     response = call_wsgi(_CANONICAL_APPS[kind], "/page", **environ)
-    assert response.status_code < 500
-    for name, value in response.headers.items():
-        assert not re.search(r"[\r\n\x00]", value), (name, value)
-    location = response.headers.get("Location")
+    location = _checked_location(response)
     if location is not None:
-        assert _LOCATION.fullmatch(location), location
         assert urlsplit(location).hostname == CANONICAL, location
         assert response.status_code == 301
 
@@ -1640,26 +1631,19 @@ def test_attack_canonical_redirect_never_leaves_the_canonical_host(kind, host, f
 def test_attack_fuzzed_canonical_requests_never_redirect_off_site_or_to_themselves(
     kind, scheme, host, forwarded_host, path, raw, method, upgrade
 ):
-    environ = {
-        "HTTP_HOST": host,
-        "PATH_INFO": path,
-        "REQUEST_METHOD": method,
-        "wsgi.url_scheme": scheme,
-    }
-    if raw is not None:
-        environ["RAW_URI"] = environ["REQUEST_URI"] = raw
-    if forwarded_host is not None:
-        environ["HTTP_X_FORWARDED_HOST"] = forwarded_host
-    if upgrade is not None:
-        environ["HTTP_UPGRADE"] = upgrade
+    environ = _fuzzed_environ(
+        raw,
+        HTTP_HOST=host,
+        PATH_INFO=path,
+        REQUEST_METHOD=method,
+        HTTP_X_FORWARDED_HOST=forwarded_host,
+        HTTP_UPGRADE=upgrade,
+        **{"wsgi.url_scheme": scheme},
+    )
     response = call_wsgi(_CANONICAL_APPS[kind], "/", **environ)
-    assert response.status_code < 500
-    for name, value in response.headers.items():
-        assert not re.search(r"[\r\n\x00]", value), (name, value)
-    location = response.headers.get("Location")
+    location = _checked_location(response)
     if location is None:
         return
-    assert _LOCATION.fullmatch(location), location
     hostname = urlsplit(location).hostname
     if scheme == "https":
         assert hostname == CANONICAL, location
@@ -1720,16 +1704,17 @@ def test_attack_canonical_redirect_spares_websocket_handshakes_and_exempt_views(
     assert "Location" not in call_wsgi(app, "/health", **secure).headers
 
 
+#: A proxy that sets Host to its upstream's name and passes the client's in X-Forwarded-Host.
+_BEHIND_A_HOST_REWRITING_PROXY = {
+    "Host": "backend:8000",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": CANONICAL,
+}
+
+
 def test_attack_canonical_host_behind_a_proxy_that_rewrites_host_loops():
     app = create_app(trusted_proxies=1, canonical_host=CANONICAL)
-    response = app.test_client().get(
-        "/page",
-        headers={
-            "Host": "backend:8000",
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-Host": CANONICAL,
-        },
-    )
+    response = app.test_client().get("/page", headers=_BEHIND_A_HOST_REWRITING_PROXY)
     assert response.headers.get("Location") != f"https://{CANONICAL}/page"
     assert response.status_code == 200
 
@@ -1744,14 +1729,7 @@ def test_canonical_host_behind_a_proxy_that_rewrites_host_is_fine_with_trusted_h
             app = create_app(
                 trusted_proxies=1, trusted_proxy_headers=["x_host"], canonical_host=CANONICAL
             )
-        response = app.test_client().get(
-            "/page",
-            headers={
-                "Host": "backend:8000",
-                "X-Forwarded-Proto": "https",
-                "X-Forwarded-Host": CANONICAL,
-            },
-        )
+        response = app.test_client().get("/page", headers=_BEHIND_A_HOST_REWRITING_PROXY)
         assert response.headers.get("Location") is None, make
 
 
@@ -2098,6 +2076,13 @@ _SERVER_ADDRESS = "(the server's own address)"
 _WS_FRAME = bytes([0x81, 0x82, 1, 2, 3, 4, ord("h") ^ 1, ord("i") ^ 2])
 
 
+def _page_request(*lines: bytes, id: str) -> object:
+    """A plain-HTTP GET /page to app.test with ``lines`` added, redirected to its https URL."""
+    return pytest.param(
+        [b"GET /page HTTP/1.1", b"Host: app.test", *lines], "https://app.test/page", id=id
+    )
+
+
 @pytest.mark.parametrize(
     "lines, expected_location",
     [
@@ -2121,47 +2106,19 @@ _WS_FRAME = bytes([0x81, 0x82, 1, 2, 3, 4, ord("h") ^ 1, ord("i") ^ 2])
         pytest.param(
             [b"GET /page HTTP/1.1", b"Host: app.test."], "https://app.test./page", id="dot"
         ),
-        pytest.param(
-            [b"GET /page HTTP/1.1", b"Host: app.test", b"flask_https_guard.decided: 1"],
-            "https://app.test/page",
-            id="marker-header",
+        _page_request(b"flask_https_guard.decided: 1", id="marker-header"),
+        _page_request(b"Flask-Https-Guard-Decided: 1", id="marker-header-dashes"),
+        _page_request(b"SCRIPT_NAME: //evil.example", id="script-name-header"),
+        _page_request(
+            b"X-Forwarded-Proto: wss", b"X-Forwarded-Proto: http", id="client-wss-then-proxy-http"
         ),
-        pytest.param(
-            [b"GET /page HTTP/1.1", b"Host: app.test", b"Flask-Https-Guard-Decided: 1"],
-            "https://app.test/page",
-            id="marker-header-dashes",
-        ),
-        pytest.param(
-            [b"GET /page HTTP/1.1", b"Host: app.test", b"SCRIPT_NAME: //evil.example"],
-            "https://app.test/page",
-            id="script-name-header",
-        ),
-        pytest.param(
-            [
-                b"GET /page HTTP/1.1",
-                b"Host: app.test",
-                b"X-Forwarded-Proto: wss",
-                b"X-Forwarded-Proto: http",
-            ],
-            "https://app.test/page",
-            id="client-wss-then-proxy-http",
-        ),
-        pytest.param(
-            [
-                b"GET /page HTTP/1.1",
-                b"Host: app.test",
-                b"Upgrade: h2c",
-                b"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA",
-                b"Connection: Upgrade, HTTP2-Settings",
-            ],
-            "https://app.test/page",
+        _page_request(
+            b"Upgrade: h2c",
+            b"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA",
+            b"Connection: Upgrade, HTTP2-Settings",
             id="h2c",
         ),
-        pytest.param(
-            [b"GET /page HTTP/1.1", b"Host: app.test", b"Upgrade: TLS/1.2, HTTP/1.1"],
-            "https://app.test/page",
-            id="rfc2817-tls-upgrade",
-        ),
+        _page_request(b"Upgrade: TLS/1.2, HTTP/1.1", id="rfc2817-tls-upgrade"),
         pytest.param(
             [b"OPTIONS * HTTP/1.1", b"Host: app.test"], "https://app.test/*", id="options-star"
         ),
@@ -2223,35 +2180,15 @@ def canonical_behind_nginx(tmp_path_factory):
     in front of gunicorn serving the global-mode app with canonical_host and one
     trusted proxy. Port ``rewrites``: nginx's default Host ($proxy_host, the
     upstream's name); port ``keeps``: proxy_set_header Host $host."""
-    require_module("gunicorn")
     directory = tmp_path_factory.mktemp("canonical_nginx")
-    app_port, rewrites, keeps = free_port(), free_port(), free_port()
-    server = ManagedProcess(
-        "gunicorn",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            "-b",
-            f"{LOOPBACK}:{app_port}",
-            "--forwarded-allow-ips",
-            "192.0.2.1",
-            "--chdir",
-            str(Path(__file__).parent),
-            "raw_target_app:app",
-        ],
+    rewrites, keeps = free_port(), free_port()
+    with raw_target_gunicorn(
         directory / "gunicorn.log",
-        env={
-            **os.environ,
-            "FLASK_HTTPS_GUARD_TRUSTED_PROXIES": "1",
-            "FLASK_HTTPS_GUARD_CANONICAL_HOST": CANONICAL,
-        },
-    )
-    proxy = None
-    try:
-        server.wait_for_port(app_port)
+        "--forwarded-allow-ips",
+        "192.0.2.1",
+        FLASK_HTTPS_GUARD_TRUSTED_PROXIES="1",
+        FLASK_HTTPS_GUARD_CANONICAL_HOST=CANONICAL,
+    ) as app_port:
         location = (
             "location / {{ proxy_pass http://backend; {host}"
             " proxy_set_header X-Forwarded-Proto https; }}"
@@ -2262,12 +2199,8 @@ def canonical_behind_nginx(tmp_path_factory):
             f"    server {{ listen {LOOPBACK}:{keeps};"
             f" {location.format(host='proxy_set_header Host $host;')} }}\n"
         )
-        proxy = start_nginx(directory, servers, [rewrites, keeps])
-        yield {"rewrites": rewrites, "keeps": keeps}
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        server.stop()
+        with nginx_server(directory, nginx_http_config(directory, servers), [rewrites, keeps]):
+            yield {"rewrites": rewrites, "keeps": keeps}
 
 
 @pytest.mark.parametrize(

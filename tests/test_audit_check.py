@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_https_guard import HTTPSGuard, exempt_https, require_https
 from flask_https_guard.testing import https_client
 
+from .helpers import add_health_and_account
 from .test_audit_routes import text_view, unguarded_app
 from .test_commands import findings
 
@@ -394,17 +395,7 @@ def mounted_under_shop(**options) -> Flask:
     from werkzeug.exceptions import NotFound
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    app = plain_app()
-
-    @app.get("/health")
-    @exempt_https
-    def health():
-        return "ok"
-
-    @app.get("/account")
-    @require_https
-    def account():
-        return "account"
+    app = add_health_and_account(plain_app())
 
     app.wsgi_app = DispatcherMiddleware(NotFound(), {"/shop": app.wsgi_app})
     HTTPSGuard(app, **options)

@@ -8,9 +8,7 @@ would do.
 from __future__ import annotations
 
 import socket
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import pytest
@@ -18,7 +16,7 @@ from flask import Flask
 
 from .helpers import call_wsgi
 from .raw_target_app import create_app
-from .servers import LOOPBACK, ManagedProcess, free_port, require_module
+from .servers import LOOPBACK, raw_target_gunicorn
 
 HSTS = "Strict-Transport-Security"
 
@@ -198,29 +196,8 @@ class RawAnswer:
 
 @pytest.fixture(scope="module")
 def gunicorn_port(tmp_path_factory):
-    require_module("gunicorn")
-    port = free_port()
-    server = ManagedProcess(
-        "gunicorn",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            "-b",
-            f"{LOOPBACK}:{port}",
-            "--chdir",
-            str(Path(__file__).parent),
-            "raw_target_app:app",
-        ],
-        tmp_path_factory.mktemp("gunicorn") / "gunicorn.log",
-    )
-    try:
-        server.wait_for_port(port)
+    with raw_target_gunicorn(tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as port:
         yield port
-    finally:
-        server.stop()
 
 
 def send_raw(port: int, request: bytes) -> RawAnswer:

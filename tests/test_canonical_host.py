@@ -10,8 +10,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask, request
 
-from flask_https_guard import HTTPSGuard, exempt_https, require_https
+from flask_https_guard import HTTPSGuard
 from flask_https_guard.testing import assert_redirects_to_https, https_client
+
+from .helpers import add_health_and_account
 
 HSTS = "Strict-Transport-Security"
 CANONICAL = "example.com"
@@ -36,15 +38,7 @@ def canonical_app(trusted_hosts=HOSTS, **options) -> Flask:
     def page():
         return f"{request.method} {request.host} {request.full_path}"
 
-    @app.get("/health")
-    @exempt_https
-    def health():
-        return "ok"
-
-    @app.get("/account")
-    @require_https
-    def account():
-        return "account"
+    add_health_and_account(app)
 
     app.add_url_rule("/ws", "ws", lambda: f"socket on {request.host}", websocket=True)
     options.setdefault("canonical_host", CANONICAL)

@@ -59,10 +59,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 from whitenoise import WhiteNoise
 
 from flask_https_guard import HTTPSGuard, exempt_https, insecure_request, require_https
+
+from .servers import wsgi_server
 
 HSTS = "Strict-Transport-Security"
 HOST = "app.test"
@@ -117,18 +118,8 @@ def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
 @contextmanager
 def serving(app: Any, ssl_context: Optional[ssl.SSLContext] = None) -> Iterator[int]:
     """Werkzeug's threaded server on a free loopback port, stopped on exit; yields the port."""
-    server = make_server(LOOPBACK, 0, app, threaded=True, ssl_context=ssl_context)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="component-server"
-    )
-    thread.daemon = True
-    thread.start()
-    try:
-        yield server.port
-    finally:
-        server.shutdown()
-        thread.join(timeout=15)
-        server.server_close()
+    with wsgi_server(app, ssl_context, poll_interval=0.05, name="component-server") as port:
+        yield port
 
 
 @contextmanager

@@ -8,12 +8,7 @@ app.test by a CA made here, and every TLS client verifies it.
 from __future__ import annotations
 
 import http.client
-import json
-import os
 import ssl
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -24,29 +19,22 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import import_example
 from .servers import (
+    DEPLOY,
+    HSTS,
     LOOPBACK,
-    ManagedProcess,
-    free_port,
-    require_module,
-    require_program,
+    TLSFront,
+    assert_served,
+    curl,
+    tls_front,
     write_nginx_config,
 )
 
-DEPLOY = Path(__file__).resolve().parent.parent / "examples" / "deploy"
 HOST = "app.test"
-HSTS = "strict-transport-security"
 
 
 @dataclass
-class Deployment:
-    directory: Path
-    http_port: int
-    https_port: int
-    ca_file: Path
-    curl: str
-
+class Deployment(TLSFront):
     @property
     def http_url(self) -> str:
         return f"http://{HOST}:{self.http_port}"
@@ -92,109 +80,12 @@ def nginx_config(directory: Path, http_port: int, https_port: int, app_port: int
 
 @pytest.fixture(scope="module")
 def deployment():
-    nginx = require_program("nginx")
-    curl = require_program("curl")
-    require_module("gunicorn")
-    make_server_certificate = import_example("certificates").make_server_certificate
-    with tempfile.TemporaryDirectory(prefix="https-guard-e2e-") as name:
-        directory = Path(name)
-        cert = make_server_certificate(directory / "tls", names=(HOST, LOOPBACK))
-        app_port, http_port, https_port = free_port(), free_port(), free_port()
-        env = dict(
-            os.environ,
-            FLASK_HTTPS_GUARD_REDIRECT_PORT=str(https_port),
-            FLASK_TRUSTED_HOSTS=json.dumps([HOST, LOOPBACK]),
-        )
-        gunicorn = ManagedProcess(
-            "gunicorn",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(DEPLOY / "gunicorn.conf.py"),
-                "--chdir",
-                str(DEPLOY),
-                "-b",
-                f"{LOOPBACK}:{app_port}",
-                "app:app",
-            ],
-            directory / "gunicorn.log",
-            env,
-        )
-        config = nginx_config(directory, http_port, https_port, app_port, cert)
-        proxy = ManagedProcess(
-            "nginx",
-            [
-                nginx,
-                "-p",
-                str(directory),
-                "-c",
-                str(config),
-                "-e",
-                str(directory / "error.log"),
-                "-g",
-                "daemon off;",
-            ],
-            directory / "nginx.log",
-        )
-        try:
-            gunicorn.wait_for_port(app_port)
-            proxy.wait_for_port(http_port)
-            proxy.wait_for_port(https_port)
-            yield Deployment(directory, http_port, https_port, cert.ca_file, curl)
-        finally:
-            proxy.stop()
-            gunicorn.stop()
-        assert proxy.process.returncode is not None and gunicorn.process.returncode is not None
-
-
-@dataclass
-class CurlResult:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-
-def curl(deployment: Deployment, url: str, *options: str) -> CurlResult:
-    directory = deployment.directory
-    headers_file, body_file = directory / f"h-{uuid.uuid4()}", directory / f"b-{uuid.uuid4()}"
-    result = subprocess.run(
-        [
-            deployment.curl,
-            "-sS",
-            "--max-time",
-            "20",
-            "--cacert",
-            str(deployment.ca_file),
-            "--resolve",
-            f"{HOST}:{deployment.http_port}:{LOOPBACK}",
-            "--resolve",
-            f"{HOST}:{deployment.https_port}:{LOOPBACK}",
-            "-D",
-            str(headers_file),
-            "-o",
-            str(body_file),
-            "-w",
-            "%{http_code}",
-            *options,
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    # With -L, -D holds every response; the last block is the final one.
-    last_block = headers_file.read_text().strip().split("\r\n\r\n")[-1]
-    headers = {}
-    for line in last_block.splitlines()[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    body = body_file.read_text()
-    headers_file.unlink()
-    body_file.unlink()
-    return CurlResult(int(result.stdout), headers, body)
+    with tls_front(
+        Deployment, [HOST], "app:app", nginx_config, chdir=DEPLOY, trusted_hosts=[HOST]
+    ) as front:
+        yield front
+    assert all(server.process.returncode is not None for server in front.processes)
+    assert len(front.processes) == 2
 
 
 def test_curl_get_over_http_is_redirected_to_the_tls_port(deployment):
@@ -215,16 +106,12 @@ def test_curl_post_over_http_gets_307_and_follows_with_its_body(deployment):
 
 def test_curl_over_tls_verifies_the_certificate_and_gets_hsts(deployment):
     answer = curl(deployment, f"{deployment.https_url}/")
-    assert answer.status == 200
-    assert answer.headers[HSTS] == "max-age=31536000"
-    assert answer.body == "Hello over HTTPS.\n"
+    assert_served(answer, "Hello over HTTPS.\n", hsts=True)
 
 
 def test_health_check_answers_over_plain_http_without_hsts(deployment):
     answer = curl(deployment, f"{deployment.http_url}/health")
-    assert answer.status == 200
-    assert answer.body == "ok\n"
-    assert HSTS not in answer.headers
+    assert_served(answer, "ok\n", hsts=False)
 
 
 def test_curl_hsts_cache_upgrades_http_before_it_is_sent(deployment):

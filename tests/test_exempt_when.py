@@ -13,12 +13,12 @@ from typing import Any, Callable
 
 import flask
 import pytest
-from flask import Blueprint, Flask
+from flask import Flask
 
 from flask_https_guard import HTTPSGuard, exempt_https, require_https
 from flask_https_guard.signals import insecure_request
 
-from .helpers import HTTPS
+from .helpers import HTTPS, add_refusing_views
 
 HSTS = "Strict-Transport-Security"
 CRON = {"X-Appengine-Cron": "true"}
@@ -186,16 +186,7 @@ def test_it_is_called_once_for_a_marked_view():
 
 
 def test_it_exempts_a_refusing_view_and_blueprint_too():
-    app = Flask(__name__)
-
-    @app.post("/token")
-    @require_https(refuse=True)
-    def token():
-        return "token"
-
-    api = require_https(Blueprint("api", __name__, url_prefix="/api"), refuse=True)
-    api.get("/items")(lambda: "items")
-    app.register_blueprint(api)
+    app = add_refusing_views(Flask(__name__))
     HTTPSGuard(app, exempt_when=from_cron)
     client = app.test_client()
     assert client.post("/token", headers=CRON).status_code == 200

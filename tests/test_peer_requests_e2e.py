@@ -20,11 +20,6 @@ tests/servers.py).
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
 import textwrap
 import time
 import uuid
@@ -34,19 +29,18 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import import_example
 from .servers import (
+    HSTS,
+    HSTS_VALUE,
     LOOPBACK,
-    ManagedProcess,
-    free_port,
-    require_module,
-    require_program,
-    start_nginx,
+    CurlAnswer,
+    TLSFront,
+    assert_served,
+    curl,
+    nginx_http_config,
+    tls_front,
 )
 
-DEPLOY = Path(__file__).resolve().parent.parent / "examples" / "deploy"
-HSTS = "strict-transport-security"
-HSTS_VALUE = "max-age=31536000"
 NAMES = ("app.test", "localhost", "dev.localhost")
 #: nginx connects to gunicorn from this address; the monitor's curl from MONITOR.
 PROXY_SOURCE = "127.0.0.2"
@@ -130,13 +124,7 @@ def site(http_port: int, https_port: int, app_port: int, cert) -> str:
 
 
 @dataclass
-class Peers:
-    directory: Path
-    http_port: int
-    https_port: int
-    ca_file: Path
-    curl: str
-
+class Peers(TLSFront):
     def http(self, path: str, host: str = "app.test") -> str:
         return f"http://{host}:{self.http_port}{path}"
 
@@ -144,107 +132,27 @@ class Peers:
         return f"https://{host}:{self.https_port}{path}"
 
 
+def nginx_config(directory: Path, http_port: int, https_port: int, app_port: int, cert) -> Path:
+    return nginx_http_config(directory, site(http_port, https_port, app_port, cert))
+
+
 @pytest.fixture(scope="module")
 def peers() -> Iterator[Peers]:
-    curl = require_program("curl")
-    require_program("nginx")
-    require_module("gunicorn")
-    require_module("trustme")
-    make_server_certificate = import_example("certificates").make_server_certificate
-    with tempfile.TemporaryDirectory(prefix="https-guard-peers-") as name:
-        directory = Path(name)
-        cert = make_server_certificate(directory / "tls", names=(*NAMES, LOOPBACK))
-        (directory / "peer_app.py").write_text(textwrap.dedent(APP).lstrip())
-        app_port, http_port, https_port = free_port(), free_port(), free_port()
-        env = dict(
-            os.environ,
-            FLASK_HTTPS_GUARD_REDIRECT_PORT=str(https_port),
-            FLASK_TRUSTED_HOSTS=json.dumps(["app.test", "localhost", ".localhost", LOOPBACK]),
-            MONITOR_NETWORK=f"{MONITOR}/32",
-        )
-        gunicorn = ManagedProcess(
-            "gunicorn",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                # The recipe's settings: gunicorn trusts no scheme header itself.
-                "-c",
-                str(DEPLOY / "gunicorn.conf.py"),
-                "--workers",
-                "2",
-                "--chdir",
-                str(directory),
-                "-b",
-                f"{LOOPBACK}:{app_port}",
-                "peer_app:app",
-            ],
-            directory / "gunicorn.log",
-            env,
-        )
-        try:
-            gunicorn.wait_for_port(app_port)
-            nginx = start_nginx(
-                directory, site(http_port, https_port, app_port, cert), [http_port, https_port]
-            )
-            try:
-                yield Peers(directory, http_port, https_port, cert.ca_file, curl)
-            finally:
-                nginx.stop()
-        finally:
-            gunicorn.stop()
+    with tls_front(
+        Peers,
+        NAMES,
+        "peer_app:app",
+        nginx_config,
+        "--workers",
+        "2",
+        app_source=textwrap.dedent(APP).lstrip(),
+        trusted_hosts=["app.test", "localhost", ".localhost"],
+        MONITOR_NETWORK=f"{MONITOR}/32",
+    ) as front:
+        yield front
 
 
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-
-def curl(peers: Peers, url: str, *options: str) -> Answer:
-    """One request with curl, every test name resolved to loopback; the final response."""
-    headers_file = peers.directory / f"h-{uuid.uuid4()}"
-    body_file = peers.directory / f"b-{uuid.uuid4()}"
-    resolve = []
-    for host in NAMES:
-        for port in (peers.http_port, peers.https_port):
-            resolve += ["--resolve", f"{host}:{port}:{LOOPBACK}"]
-    result = subprocess.run(
-        [
-            peers.curl,
-            "-sS",
-            "--max-time",
-            "20",
-            "--cacert",
-            str(peers.ca_file),
-            *resolve,
-            "-D",
-            str(headers_file),
-            "-o",
-            str(body_file),
-            "-w",
-            "%{http_code}",
-            *options,
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    block = headers_file.read_text().strip().split("\r\n\r\n")[-1]
-    headers = {}
-    for line in block.splitlines()[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    body = body_file.read_text()
-    headers_file.unlink()
-    body_file.unlink()
-    return Answer(int(result.stdout), headers, body)
-
-
-def assert_redirected(answer: Answer, location: str) -> None:
+def assert_redirected(answer: CurlAnswer, location: str) -> None:
     assert answer.status == 302, answer
     assert answer.headers["location"] == location
     assert HSTS not in answer.headers
@@ -255,9 +163,7 @@ def assert_redirected(answer: Answer, location: str) -> None:
 
 def test_a_cron_request_is_served_over_plain_http(peers):
     answer = curl(peers, peers.http("/tasks/cleanup"), "-H", "X-Appengine-Cron: true")
-    assert answer.status == 200
-    assert answer.body == "cleaned over http\n"
-    assert HSTS not in answer.headers
+    assert_served(answer, "cleaned over http\n", hsts=False)
     assert "location" not in answer.headers
 
 
@@ -269,16 +175,12 @@ def test_without_the_cron_header_it_is_redirected(peers):
 
 def test_an_exempt_request_over_https_still_gets_hsts(peers):
     answer = curl(peers, peers.https("/tasks/cleanup"), "-H", "X-Appengine-Cron: true")
-    assert answer.status == 200
-    assert answer.body == "cleaned over https\n"
-    assert answer.headers[HSTS] == HSTS_VALUE
+    assert_served(answer, "cleaned over https\n", hsts=True)
 
 
 def test_the_health_checkers_user_agent_is_served_over_plain_http(peers):
     health_check = curl(peers, peers.http("/"), "-A", "ELB-HealthChecker/2.0")
-    assert health_check.status == 200
-    assert health_check.body == "index over http\n"
-    assert HSTS not in health_check.headers
+    assert_served(health_check, "index over http\n", hsts=False)
     # Only "/" for that User-Agent, and only that User-Agent.
     elsewhere = curl(peers, peers.http("/tasks/cleanup"), "-A", "ELB-HealthChecker/2.0")
     assert_redirected(elsewhere, peers.https("/tasks/cleanup"))
@@ -307,7 +209,7 @@ def test_a_forged_forwarded_for_does_not_exempt(peers):
 # --- Point 2: refusals ------------------------------------------------------------
 
 
-def assert_refused(answer: Answer) -> None:
+def assert_refused(answer: CurlAnswer) -> None:
     assert answer.status == 403, answer
     assert "location" not in answer.headers
     assert HSTS not in answer.headers
@@ -323,9 +225,7 @@ def test_a_refusing_view_answers_403_through_nginx(peers):
 
 def test_the_refusing_view_is_served_over_https(peers):
     answer = curl(peers, peers.https("/api/token"), "--data", "user=ada")
-    assert answer.status == 200
-    assert answer.body == "token for user=ada\n"
-    assert answer.headers[HSTS] == HSTS_VALUE
+    assert_served(answer, "token for user=ada\n", hsts=True)
 
 
 def test_credentials_over_plain_http_are_refused(peers):
@@ -343,9 +243,7 @@ def test_credentials_over_plain_http_are_refused(peers):
 @pytest.mark.parametrize("host", ["localhost", "dev.localhost"])
 def test_no_hsts_for_localhost_names(peers, host):
     answer = curl(peers, peers.https("/", host))
-    assert answer.status == 200
-    assert answer.body == "index over https\n"
-    assert HSTS not in answer.headers
+    assert_served(answer, "index over https\n", hsts=False)
 
 
 @pytest.mark.parametrize("host", ["app.test", LOOPBACK])

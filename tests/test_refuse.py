@@ -16,7 +16,7 @@ from flask.views import MethodView, View
 
 from flask_https_guard import HTTPSGuard, exempt_https, options, require_https
 
-from .helpers import HTTPS
+from .helpers import HTTPS, add_refusing_views
 
 HSTS = "Strict-Transport-Security"
 AUTHORIZED = {"Authorization": "Bearer t0ken"}
@@ -165,16 +165,7 @@ def test_a_view_cannot_be_marked_both_refuse_and_exempt():
 
 
 def test_refuse_holds_without_a_guard_and_uses_the_apps_403_handler():
-    app = Flask(__name__)
-
-    @app.post("/token")
-    @require_https(refuse=True)
-    def token():
-        return "token"
-
-    api = require_https(Blueprint("api", __name__, url_prefix="/api"), refuse=True)
-    api.get("/items")(lambda: "items")
-    app.register_blueprint(api)
+    app = add_refusing_views(Flask(__name__))
 
     @app.errorhandler(403)
     def forbidden(error):

@@ -27,6 +27,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_https_guard import HTTPSGuard, exempt_https, require_https
 
+from .helpers import get_served
+
 HSTS = "Strict-Transport-Security"
 HTTP = "http://app.test"
 HTTPS = "https://app.test"
@@ -102,8 +104,7 @@ def test_skip_matching_a_mounted_apps_inner_route_does_not_serve_it_over_http():
 
 def test_skip_of_the_mount_prefix_serves_the_mounted_app_over_http():
     app, ran = mounted("/mounted", skips=["mounted"])
-    response = app.test_client().get("/mounted/x", base_url=HTTP)
-    assert (response.status_code, response.get_data()) == (200, b"x")
+    get_served(app.test_client(), "/mounted/x", b"x", base_url=HTTP)
     assert ran == ["GET /x"]
 
 
@@ -143,8 +144,7 @@ def copying_middleware_app(proxy_fix: bool = False) -> tuple[Flask, list[str]]:
 def test_exempt_health_check_answers_over_http_behind_environ_copying_middleware():
     app, ran = copying_middleware_app()
     client = app.test_client()
-    response = client.get("/health", base_url=HTTP)
-    assert (response.status_code, response.get_data()) == (200, b"ok")
+    get_served(client, "/health", b"ok", base_url=HTTP)
     assert client.get("/account", base_url=HTTP).status_code == 302
     assert ran == ["health"]
 
@@ -161,8 +161,9 @@ HIDDEN_PROXY_FIX = (
 def test_proxy_fix_behind_environ_copying_middleware_is_believed():
     app, ran = copying_middleware_app(proxy_fix=True)
     client = app.test_client()
-    response = client.get("/account", base_url=HTTP, headers={"X-Forwarded-Proto": "https"})
-    assert (response.status_code, response.get_data()) == (200, b"account")
+    response = get_served(
+        client, "/account", b"account", base_url=HTTP, headers={"X-Forwarded-Proto": "https"}
+    )
     assert response.headers[HSTS] == "max-age=31536000"
     assert client.get("/account", base_url=HTTP).status_code == 302
     assert ran == ["account"]
@@ -190,8 +191,7 @@ def test_exempt_health_check_answers_over_http_with_flask_socketio_installed_fir
     flask_socketio.SocketIO(app, async_mode="threading")
     HTTPSGuard(app)
     client = app.test_client()
-    response = client.get("/health", base_url=HTTP)
-    assert (response.status_code, response.get_data()) == (200, b"ok")
+    get_served(client, "/health", b"ok", base_url=HTTP)
     assert client.get("/socket.io/?EIO=4&transport=polling", base_url=HTTP).status_code == 302
 
 
@@ -221,8 +221,7 @@ def marked_blueprint_app() -> tuple[Flask, list[str]]:
 def test_views_of_a_require_https_blueprint_get_hsts_without_a_guard():
     app, ran = marked_blueprint_app()
     client = app.test_client()
-    response = client.get("/cart", base_url=HTTPS)
-    assert (response.status_code, response.get_data()) == (200, b"cart")
+    response = get_served(client, "/cart", b"cart", base_url=HTTPS)
     assert response.headers[HSTS] == "max-age=31536000"
     redirected = client.get("/cart", base_url=HTTP)
     assert redirected.status_code == 302
@@ -232,8 +231,7 @@ def test_views_of_a_require_https_blueprint_get_hsts_without_a_guard():
 
 def test_exempt_view_inside_a_require_https_blueprint_is_served_over_http_without_a_guard():
     app, ran = marked_blueprint_app()
-    response = app.test_client().get("/status", base_url=HTTP)
-    assert (response.status_code, response.get_data()) == (200, b"up")
+    response = get_served(app.test_client(), "/status", b"up", base_url=HTTP)
     assert HSTS not in response.headers
     assert ran == ["status"]
 
