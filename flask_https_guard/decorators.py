@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
 from .extension import OPTIONS
-from .guard import EXTENSION_KEY, SECURE_SCHEMES, Guard, raised
+from .guard import EXTENSION_KEY, SECURE_SCHEMES, Guard, in_app
 from .marks import DECORATOR_NAMES, EXEMPT, REFUSE, REQUIRE, mark_enforcing, set_mark
 from .policy import decision_for_mark
 
@@ -87,27 +87,28 @@ def _enforcing(view: Callable[..., Any], mark: str) -> Callable[..., Any]:
     find_guard = _GuardFinder()
     decision = decision_for_mark(mark, DECORATOR_NAMES[mark])
 
-    def before(environ: dict[str, Any]) -> tuple[Guard, Optional[Any]]:
-        guard = find_guard(environ)
-        if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
-            return guard, None
+    def answer_plain_http(guard: Guard, environ: dict[str, Any]) -> Optional[Any]:
         endpoint = request.endpoint
         # Called from another view (or an error handler), the request was decided for
         # that view's endpoint, not this one.
         routed_here = guard.app.view_functions.get(endpoint) is wrapper
         found = environ.get("werkzeug.request")
-        answer = guard.answer_in_app(environ, endpoint, found, decision, routed_here)
-        return guard, raised(answer)
+        return in_app(guard.answer_in_app(environ, endpoint, found, decision, routed_here), guard)
 
+    # The secure path on a guarded app is the common one: a lookup and two checks.
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def enforce_https_async(*args: Any, **kwargs: Any) -> Any:
             environ = request.environ
-            guard, answer = before(environ)
-            if answer is not None:
-                return answer
-            return _with_headers(guard, environ, await view(*args, **kwargs))
+            guard = find_guard(environ)
+            if environ["wsgi.url_scheme"] not in SECURE_SCHEMES:
+                answer = answer_plain_http(guard, environ)
+                if answer is not None:
+                    return answer
+            elif guard.extension is None:
+                return _with_headers(guard, environ, await view(*args, **kwargs))
+            return await view(*args, **kwargs)
 
         wrapper: Callable[..., Any] = enforce_https_async
     else:
@@ -115,10 +116,14 @@ def _enforcing(view: Callable[..., Any], mark: str) -> Callable[..., Any]:
         @functools.wraps(view)
         def enforce_https(*args: Any, **kwargs: Any) -> Any:
             environ = request.environ
-            guard, answer = before(environ)
-            if answer is not None:
-                return answer
-            return _with_headers(guard, environ, view(*args, **kwargs))
+            guard = find_guard(environ)
+            if environ["wsgi.url_scheme"] not in SECURE_SCHEMES:
+                answer = answer_plain_http(guard, environ)
+                if answer is not None:
+                    return answer
+            elif guard.extension is None:
+                return _with_headers(guard, environ, view(*args, **kwargs))
+            return view(*args, **kwargs)
 
         wrapper = enforce_https
     mark_enforcing(wrapper)
@@ -127,8 +132,6 @@ def _enforcing(view: Callable[..., Any], mark: str) -> Callable[..., Any]:
 
 def _with_headers(guard: Guard, environ: dict[str, Any], returned: Any) -> Any:
     """HSTS for a secure response of a marked view on an app without a guard."""
-    if guard.extension is not None or environ["wsgi.url_scheme"] not in SECURE_SCHEMES:
-        return returned  # a guard's middleware adds the headers itself
     if not guard.is_active():
         return returned
     response = guard.app.make_response(returned)
@@ -143,7 +146,7 @@ def _blueprint_before() -> Optional[Any]:
 def _blueprint_after(response: Response) -> Response:
     environ = request.environ
     if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
-        guard = _guard_of_current_app()
+        guard = _guard_of_current_app()  # a guard's middleware adds the headers itself
         if guard.extension is None and guard.policy.decide(request.endpoint, "").guarded:
             return _with_headers(guard, environ, response)  # type: ignore[no-any-return]
     return response

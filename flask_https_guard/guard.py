@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 from flask import request
 from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from .headers import SecureHeaders
 from .location import InvalidHost, RedirectTarget, is_local_host, is_trusted, split_host
@@ -49,6 +50,22 @@ class InsecureWebSocketRefused(Forbidden):
     """403 for a plain ``ws://`` handshake: clients do not follow redirects there."""
 
     description = "WebSocket over plain HTTP is refused; connect with wss:// instead."
+
+
+class Redirect:
+    """A redirect as a bare WSGI app: the Location is already safe for a header (see
+    :mod:`.location`), so none of a framework response's work is needed."""
+
+    __slots__ = ("location", "status")
+
+    def __init__(self, status: int, location: str) -> None:
+        self.status = status
+        self.location = location
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        status = f"{self.status} {HTTP_STATUS_CODES[self.status].upper()}"  # as Werkzeug writes it
+        start_response(status, [("Location", self.location), ("Content-Length", "0")])
+        return []
 
 
 class Guard:
@@ -149,9 +166,7 @@ class Guard:
         hint = loop_hint(environ, options)
         if hint is not None:
             self._warn_loop(hint)
-        return self.app.response_class(  # type: ignore[no-any-return]
-            status=status, headers=[("Location", location), ("Content-Length", "0")]
-        )
+        return Redirect(status, location)
 
     def answer_in_app(
         self,
@@ -192,7 +207,7 @@ class Guard:
         if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
             return None
         answer = self.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request"))
-        return raised(answer)
+        return in_app(answer, self)  # type: ignore[no-any-return]
 
     def canonical_answer(self, environ: Environ) -> Optional[WSGIApp]:
         """The permanent redirect of a secure request to ``canonical_host``, or None."""
@@ -224,11 +239,8 @@ class Guard:
         if not self.policy.decide(endpoint, environ.get("PATH_INFO", "")).guarded:
             return None
         target = RedirectTarget(self.app, canonical, self.options.redirect_port)
-        method = environ["REQUEST_METHOD"]
-        return self.app.response_class(  # type: ignore[no-any-return]
-            status=301 if method in ("GET", "HEAD") else 308,
-            headers=[("Location", target.url(environ)), ("Content-Length", "0")],
-        )
+        status = 301 if environ["REQUEST_METHOD"] in ("GET", "HEAD") else 308
+        return Redirect(status, target.url(environ))
 
     # --- logged once -------------------------------------------------------
 
@@ -282,10 +294,14 @@ class Guard:
         )
 
 
-def raised(answer: Optional[WSGIApp]) -> Optional[WSGIApp]:
-    """An answer given inside the app: errors are raised, so the app's handlers render them."""
+def in_app(answer: Optional[WSGIApp], guard: Guard) -> Any:
+    """An answer given inside the app: errors are raised, so the app's handlers
+    render them; a redirect becomes the app's own response."""
     if isinstance(answer, HTTPException):
         raise answer
+    if isinstance(answer, Redirect):
+        headers = [("Location", answer.location), ("Content-Length", "0")]
+        return guard.app.response_class(status=answer.status, headers=headers)
     return answer
 
 

@@ -143,9 +143,17 @@ class SecureHeaders:
         if host and "localhost" in host.lower() and is_local_host(host):
             return
         if hsts_missing:
-            headers.extend([(HSTS_HEADER, self.hsts_value)])  # type: ignore[list-item]
+            _add(headers, HSTS_HEADER, self.hsts_value)  # type: ignore[arg-type]
         if self.upgrade_insecure_requests:
             _merge_upgrade(headers, policy)
+
+
+def _add(headers: HeaderList, name: str, value: str) -> None:
+    # A WSGI list, or a Werkzeug Headers (whose add() is much cheaper than extend()).
+    if isinstance(headers, Headers):
+        headers.add(name, value)
+    else:
+        headers.append((name, value))
 
 
 def _has_secure_attribute(cookie: str) -> bool:
@@ -161,7 +169,7 @@ def _mark_cookies_secure(headers: HeaderList) -> None:
 
 def _merge_upgrade(headers: HeaderList, index: int) -> None:
     if index < 0:
-        headers.extend([(CSP_HEADER, UPGRADE_INSECURE_REQUESTS)])
+        _add(headers, CSP_HEADER, UPGRADE_INSECURE_REQUESTS)
         return
     name, policy = headers[index]
     directives = [directive.strip() for directive in policy.split(";") if directive.strip()]

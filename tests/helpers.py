@@ -95,3 +95,15 @@ def call_wsgi(app: Flask, path: str = "/", **environ: Any) -> Response:
     built = EnvironBuilder(path=path).get_environ()
     built.update(environ)
     return Response.from_app(app, built)
+
+
+def flask_refuses_untrusted_hosts() -> bool:
+    """Flask answers a Host outside TRUSTED_HOSTS with 400 from 3.1 on; before,
+    it serves the request (the guard only refuses such hosts in its redirects)."""
+    from importlib.metadata import version
+
+    return tuple(int(part) for part in version("flask").split(".")[:2]) >= (3, 1)
+
+
+#: What Flask itself answers a request to a Host outside TRUSTED_HOSTS.
+UNTRUSTED_HOST_STATUS = 400 if flask_refuses_untrusted_hosts() else 200

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_https_guard import HTTPSGuard, exempt_https, require_https
 from flask_https_guard.testing import https_client
 
-from .helpers import add_health_and_account
+from .helpers import UNTRUSTED_HOST_STATUS, add_health_and_account
 from .test_audit_routes import text_view, unguarded_app
 from .test_commands import findings
 
@@ -479,7 +479,7 @@ class TestHostNames:
         client = https_client(app)
         response = client.get("https://shop.example/")
         assert response.headers["Location"] == "https://www.shop.example/"
-        assert client.get("https://www.shop.example/").status_code == 400
+        assert client.get("https://www.shop.example/").status_code == UNTRUSTED_HOST_STATUS
 
     def test_canonical_host_left_out_by_server_name_is_a_warning(self):
         app = plain_app(SERVER_NAME="shop.example")

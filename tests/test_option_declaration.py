@@ -80,8 +80,8 @@ def test_mypy_checks_a_call_against_the_signature(tmp_path):
     mypy = shutil.which("mypy", path=str(Path(sys.executable).parent))
     if mypy is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("mypy is not installed (the dev extra)")
-        pytest.skip("mypy is not installed (pip install -e '.[dev]')")
+            pytest.fail("mypy is not installed (the test extra)")
+        pytest.skip("mypy is not installed (pip install -e '.[test]')")
     source = tmp_path / "call.py"
     source.write_text(
         "from flask import Flask\n"
