@@ -86,7 +86,7 @@ def index():
 response = app.test_client().get("/")
 assert response.status_code == 302, response.status_code
 assert response.headers["Location"] == "https://localhost/", response.headers
-secure = app.test_client().get("/", base_url="https://localhost")
+secure = app.test_client().get("/", base_url="https://app.test")  # no HSTS for localhost
 assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
 print("quick start works against", flask_https_guard.__file__)
 """
