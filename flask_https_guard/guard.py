@@ -21,10 +21,9 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from .headers import SecureHeaders
 from .location import InvalidHost, RedirectTarget, is_local_host, is_trusted, split_host
-from .loop_hints import loop_hint
 from .options import GuardOptions
 from .policy import Decision, Policy, status_for
-from .proxies import Environ, WSGIApp
+from .proxies import Environ, WSGIApp, loop_hint
 from .signals import insecure_request
 
 logger = logging.getLogger("flask_https_guard")
