@@ -26,24 +26,29 @@ PRELOAD_MIN_MAX_AGE = 31536000
 HeaderList = Union[MutableSequence[tuple[str, str]], Headers]
 
 
-def hsts_problem(max_age: Any, include_subdomains: bool, preload: bool) -> Optional[str]:
-    """Why a policy would be refused, with ``{max_age}``-style slots for the caller's names.
+def hsts_error(
+    max_age: Any, include_subdomains: bool, preload: bool, /, **names: str
+) -> Optional[Exception]:
+    """Why a policy would be refused, as the exception to raise; None if it is valid.
 
     Browsers and the preload list reject these policies, so they fail when the
-    app starts rather than silently in the field.
+    app starts rather than silently in the field. ``names`` says how the
+    caller's user wrote ``max_age``, ``include_subdomains`` and ``preload``.
     """
+    defaults = {"include_subdomains": "include_subdomains=True", "preload": "preload=True"}
+    name = {"max_age": "max_age", **defaults, **names}
     if isinstance(max_age, bool) or not isinstance(max_age, int):
-        return f"{{max_age}} must be a whole number of seconds, got {max_age!r}"
+        return TypeError(f"{name['max_age']} must be a whole number of seconds, got {max_age!r}")
     if max_age < 0:
-        return f"{{max_age}} must be 0 or more seconds, got {max_age}"
+        return ValueError(f"{name['max_age']} must be 0 or more seconds, got {max_age}")
     if preload and not include_subdomains:
-        return (
-            "{preload} requires {include_subdomains}: the HSTS preload list"
-            " only accepts policies that cover every subdomain"
+        return ValueError(
+            f"{name['preload']} requires {name['include_subdomains']}: the HSTS preload"
+            " list only accepts policies that cover every subdomain"
         )
     if preload and max_age < PRELOAD_MIN_MAX_AGE:
-        return (
-            f"{{preload}} requires {{max_age}} of at least {PRELOAD_MIN_MAX_AGE}"
+        return ValueError(
+            f"{name['preload']} requires {name['max_age']} of at least {PRELOAD_MIN_MAX_AGE}"
             f" (one year), the preload list's minimum; got {max_age}"
         )
     return None
@@ -66,14 +71,9 @@ class HSTSPolicy:
     def __init__(
         self, max_age: int = 31536000, include_subdomains: bool = False, preload: bool = False
     ) -> None:
-        problem = hsts_problem(max_age, include_subdomains, preload)
-        if problem:
-            message = problem.format(
-                max_age="max_age",
-                include_subdomains="include_subdomains=True",
-                preload="preload=True",
-            )
-            raise (TypeError if "whole number" in problem else ValueError)(message)
+        error = hsts_error(max_age, include_subdomains, preload)
+        if error is not None:
+            raise error
         self.max_age = max_age
         self.include_subdomains = include_subdomains
         self.preload = preload

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
-from .headers import HSTSPolicy, hsts_problem
+from .headers import HSTSPolicy, hsts_error
 from .location import split_host
 
 CONFIG_PREFIX = "HTTPS_GUARD_"
@@ -264,17 +264,16 @@ def warn_renamed(old: str, new: str) -> None:
 
 def _check_combinations(options: GuardOptions) -> None:
     labels = options.labels
-    problem = hsts_problem(
-        options.hsts_max_age, options.hsts_include_subdomains, options.hsts_preload
+    error = hsts_error(
+        options.hsts_max_age,
+        options.hsts_include_subdomains,
+        options.hsts_preload,
+        max_age=labels["hsts_max_age"],
+        include_subdomains=labels["hsts_include_subdomains"],
+        preload=labels["hsts_preload"],
     )
-    if problem:
-        raise ValueError(
-            problem.format(
-                max_age=labels["hsts_max_age"],
-                include_subdomains=labels["hsts_include_subdomains"],
-                preload=labels["hsts_preload"],
-            )
-        )
+    if error is not None:
+        raise error
     if not options.trusted_proxies:
         # Without a counted proxy in front, any client could send these headers.
         for name in ("trusted_proxy_headers", "https_header"):

@@ -24,7 +24,7 @@ from typing import Any, Optional
 from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
-from .headers import HSTSPolicy, hsts_problem
+from .headers import HSTSPolicy, hsts_error
 from .location import RedirectTarget
 from .policy import status_for
 
@@ -73,13 +73,9 @@ class SSLify:
         age_named = "SSLIFY_AGE" if "SSLIFY_AGE" in app.config else "age"
         for key, value in self.defaults.items():
             app.config.setdefault(key, value)
-        problem = hsts_problem(
-            app.config["SSLIFY_AGE"], bool(app.config["SSLIFY_SUBDOMAINS"]), False
-        )
-        if problem:
-            raise (TypeError if "whole number" in problem else ValueError)(
-                problem.format(max_age=age_named)
-            )
+        error = hsts_error(app.config["SSLIFY_AGE"], False, False, max_age=age_named)
+        if error is not None:
+            raise error
         # Before every other before_request function and after every other
         # after_request function (Flask runs the latter in reverse): a basic-auth
         # hook that ran before the redirect would ask for credentials in clear.
