@@ -1,9 +1,7 @@
 """One request at a time: URLs, connections, hops and the redirect chain.
 
-Nothing here follows redirects on its own: :func:`follow` reads each
-Location and decides, so that every hop is seen and a loop is caught the
-moment a URL comes back. Network and TLS failures end up on the hop as an
-error (its ``error_kind`` says which), never as an exception.
+:func:`follow` reads each Location itself, so every hop is seen and a loop is
+caught; network and TLS failures end up on the hop, never as an exception.
 """
 
 from __future__ import annotations

@@ -1,11 +1,4 @@
-"""HSTS as a browser reads it, and the HSTS preload list's requirements.
-
-The preload list (hstspreload.org) wants http:// to redirect to https:// on
-the same host first, and the https response of that host (a redirect
-included) to carry HSTS with max-age of at least a year, includeSubDomains
-and preload. includeSubDomains makes browsers require https on every
-subdomain: the probe checks those named with ``--subdomain``.
-"""
+"""HSTS as a browser reads it, and the HSTS preload list's requirements (hstspreload.org)."""
 
 from __future__ import annotations
 

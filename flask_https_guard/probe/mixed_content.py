@@ -1,9 +1,4 @@
-"""Mixed content: http:// URLs that an https page makes the browser fetch.
-
-Only what the browser loads while showing the page counts (scripts, style
-sheets, frames, images, media) and where its forms submit; a plain link
-(``<a href>``, ``<link rel=canonical>``) is not mixed content.
-"""
+"""Mixed content: the http:// URLs an https page makes the browser fetch or submit to."""
 
 from __future__ import annotations
 
