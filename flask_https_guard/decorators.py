@@ -1,10 +1,7 @@
 """``@require_https`` and ``@exempt_https``: marks on views, ``View`` classes and blueprints.
 
-On a guarded app the guard reads the marks, so the decorators work in any
-order with ``@app.route``. ``@require_https`` also wraps the view (or adds
-hooks to the blueprint) so that the mark holds where the guard cannot route a
-request to it, and on an app without a guard, with the default options. The
-wrapper calls the guard's one decision, :meth:`~flask_https_guard.guard.Guard.answer`.
+A guard reads the marks; ``@require_https`` also wraps the view (or hooks the
+blueprint) so that the mark holds where no guard routes the request to it.
 """
 
 from __future__ import annotations

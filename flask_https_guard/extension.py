@@ -1,10 +1,7 @@
-"""``HTTPSGuard``: the extension, its options and ``init_app``.
+"""``HTTPSGuard``: the extension, and ``init_app``, which wraps ``app.wsgi_app``.
 
-The keyword-only parameters of ``HTTPSGuard`` declare the options (see
-:mod:`.options`); ``init_app`` resolves them against the app's config, builds
-the app's :class:`~flask_https_guard.guard.Guard` and wraps ``app.wsgi_app``
-in the guard's middleware. The ``flask https-guard`` commands are added to
-``app.cli`` as a group that imports the CLI only when a command runs.
+The ``flask https-guard`` commands are added to ``app.cli`` as a group that
+imports the CLI only when a command runs.
 """
 
 from __future__ import annotations

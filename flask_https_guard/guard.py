@@ -1,12 +1,7 @@
-"""The decision point: one app's :class:`Guard`, and the middleware that applies it.
+"""The decision point: one app's :class:`Guard`, and :class:`GuardMiddleware` that applies it.
 
-``init_app`` stores a :class:`Guard` in ``app.extensions["https_guard"]`` and
-wraps ``app.wsgi_app`` in :class:`GuardMiddleware` (inside the guard's own
-proxy layers, outside everything already there). The middleware decides each
-request once, as it arrives: a guarded plain-HTTP request is answered there
-(redirect, 400 or 403) and nothing inside runs; a secure response gets its
-headers as it starts. ``@require_https`` wrappers call the same
-:meth:`Guard.answer` for a request the middleware could not route to them.
+The middleware decides each request once, as it arrives, outside everything
+``init_app`` found; ``@require_https`` wrappers call the same :meth:`Guard.answer`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """The headers of secure responses: HSTS, ``Secure`` cookies, ``upgrade-insecure-requests``.
 
-One applier, :class:`SecureHeaders`, used by the guard on the WSGI header
-list, by ``@require_https`` without a guard and by the SSLify drop-in on a
-response's ``Headers``: the header is spelled, validated and added in one place.
-
->>> str(HSTSPolicy(max_age=63072000, include_subdomains=True, preload=True))
-'max-age=63072000; includeSubDomains; preload'
+One applier, :class:`SecureHeaders`, for the guard (on the WSGI header list),
+marks without a guard and the SSLify drop-in (on a response's ``Headers``).
 """
 
 from __future__ import annotations

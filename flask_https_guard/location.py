@@ -1,13 +1,8 @@
 """Hosts the app owns, and the https URL a plain-HTTP request is sent to.
 
-- The path and query reach the https side exactly as the client sent them
-  (``%2F`` stays ``%2F``): taken from the raw request target when the server
-  records one (``RAW_URI``/``REQUEST_URI``) and it matches the routed path.
-- The host is one the app owns: ``TRUSTED_HOSTS``, else ``SERVER_NAME`` (and
-  its subdomains with ``subdomain_matching``), else the hosts of a
-  ``host_matching`` app's rules; any well-formed Host when none is set. Names
-  are compared case-insensitively on both sides, IPv6 literals exactly. A
-  Host that fails gets 400 (:class:`InvalidHost`), never a redirect.
+The path and query go over as the client sent them (from the raw request
+target where the server records one); the host must be one the app owns,
+compared case-insensitively (IPv6 exactly), else 400, never a redirect.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """Marks: plain data on a view function, a ``View`` class or a ``Blueprint``.
 
-``@require_https`` and ``@exempt_https`` leave a mark that the policy reads
-the first time it sees a request for the endpoint. The bottom of the package:
-it imports nothing from it.
+The bottom of the package: it imports nothing from it.
 """
 
 from __future__ import annotations

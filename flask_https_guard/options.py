@@ -1,10 +1,7 @@
 """The guard's options, declared once: the keyword-only parameters of ``HTTPSGuard``.
 
-Each parameter is an option; its config key is ``HTTPS_GUARD_<NAME>``, its
-default the parameter's, its check chosen by its annotation (or, for the few
-with a format of their own, by its name). An argument wins over the config,
-the config over the default. Everything is checked once, at ``init_app``, and
-a wrong value fails naming the option as the user wrote it.
+Config keys (``HTTPS_GUARD_<NAME>``), defaults and checks derive from the
+signature; a wrong value fails at ``init_app`` naming the option as written.
 """
 
 from __future__ import annotations

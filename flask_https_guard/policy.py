@@ -1,10 +1,7 @@
 """Which plain-HTTP requests the guard answers, and with which status.
 
-Precedence, strongest first: the view's own mark; its blueprints' marks,
-inner before outer; the ``skips`` prefixes; the mode's default (guarded in
-global mode). Marks are read once per endpoint; skips are a set of prefixes
-looked up once per path segment, so the cost grows neither with the number
-of skips nor with the length of the path.
+Precedence: the view's mark, its blueprints' (inner first), ``skips``, the
+mode's default. Neither the number of skips nor the path length adds cost.
 """
 
 from __future__ import annotations

@@ -1,14 +1,4 @@
-"""The guard's blinker signal: count what it answers, for metrics and roll-outs.
-
-The guard answers before Flask runs, so Flask instrumentation never sees
-these requests; this signal does::
-
-    from flask_https_guard import insecure_request
-
-    @insecure_request.connect_via(app)
-    def count(app, request, decision):
-        metrics.increment("insecure", tags={"endpoint": request.endpoint})
-"""
+"""The guard's blinker signal: count what it answers (docs: api, signals)."""
 
 from __future__ import annotations
 

@@ -1,20 +1,7 @@
 """A drop-in for Flask-SSLify: change the import, keep everything else.
 
-``from flask_https_guard import SSLify`` accepts the same constructor, config
-keys and attributes as Flask-SSLify (0.1.5 and the fixes on its main branch)
-and answers GET and HEAD the same way. The deliberate differences:
-
-- other methods are redirected with 307 (308 when permanent) instead of
-  302/301, so a POST stays a POST and keeps its body;
-- the redirect keeps the path and query byte for byte, and answers a
-  malformed or untrusted (``TRUSTED_HOSTS``) Host with 400 instead of
-  redirecting to it;
-- the redirect runs before the app's other before_request handlers.
-
-Like the original, it trusts ``X-Forwarded-Proto: https`` from any client.
-That is unsafe if the app can be reached without a proxy that overwrites the
-header; :class:`~flask_https_guard.HTTPSGuard` with ``trusted_proxies`` is
-the safe replacement.
+Same constructor, config keys, attributes and hooks; the deliberate
+differences (307/308 for writes, 400 for a foreign Host) are in docs/migrating.rst.
 """
 
 from __future__ import annotations

@@ -1,21 +1,8 @@
-"""Helpers for testing applications that use the guard.
+"""Helpers for testing applications that use the guard (docs: testing).
 
-A guarded app redirects every plain-HTTP request, and Flask's test client
-speaks plain HTTP by default. :func:`https_client` gives a client whose
-requests arrive over https; :func:`assert_redirects_to_https` checks the
-guard's answer to a plain-HTTP request::
-
-    from flask_https_guard.testing import assert_redirects_to_https, https_client
-
-    def test_account_page(app):
-        assert https_client(app).get("/account").status_code == 200
-
-    def test_account_page_over_http(app):
-        response = app.test_client().post("/account", data={"name": "ada"})
-        assert_redirects_to_https(response, "https://localhost/account")
-
-pytest-flask users also get an ``https_client`` fixture, built from their
-``app`` fixture.
+Flask's test client speaks plain HTTP, which a guarded app redirects:
+:func:`https_client` sends over https, :func:`assert_redirects_to_https`
+checks the redirect. pytest-flask users also get an ``https_client`` fixture.
 """
 
 from __future__ import annotations
