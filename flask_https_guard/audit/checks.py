@@ -1,12 +1,12 @@
 """``check_app``: the app's effective configuration, audited for production.
 
-Each check returns a list of findings, empty when all is well. Hosts are read
-through :mod:`flask_https_guard.location`, decisions through the app's guard;
-the middleware findings live in :mod:`.middleware`.
+Hosts are read through :mod:`flask_https_guard.location`, decisions through the
+app's guard; the middleware findings live in :mod:`.middleware`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
@@ -37,130 +37,106 @@ def check_app(app: Flask) -> list[Finding]:
     """Audit ``app``'s effective configuration for production."""
     guard = app_guard(app)
     if guard.extension is None:
-        return _check_unguarded(app, guard)
+        return list(_check_unguarded(app, guard))
+    return list(_check_guarded(app, guard))
+
+
+def _check_guarded(app: Flask, guard: Guard) -> Iterator[Finding]:
     options = guard.options
-    findings = _check_active(app, guard)
-    if options.report_only:
-        findings.append(
-            Finding.of(
-                "HG016",
-                "report_only is on: plain-HTTP requests are logged and signalled, but none is"
-                " redirected and no HSTS is sent.",
-                "Once the insecure traffic you counted is gone, remove report_only"
-                " (HTTPS_GUARD_REPORT_ONLY) to enforce.",
-            )
+    if options.enabled is False:
+        yield Finding.of(
+            "HG001",
+            "The guard is disabled (enabled=False): nothing is redirected and no HSTS is sent.",
+            "Remove enabled=False / HTTPS_GUARD_ENABLED for production.",
         )
-    findings += _check_hsts(app, guard)
-    if not app.config.get("SESSION_COOKIE_SECURE"):
-        findings.append(
-            Finding.of(
-                "HG006",
-                "SESSION_COOKIE_SECURE is off: the session cookie is also sent over plain HTTP.",
-                "Keep secure_cookies=True (the default) or set SESSION_COOKIE_SECURE = True.",
-            )
-        )
-    findings += _check_hosts(app, guard)
-    findings += _check_exempt_writes(app)
-    findings += _check_unused_skips(app, guard)
-    if options.enabled is not False:
-        findings += check_middleware(app, guard)
-    if not options.permanent:
-        findings.append(
-            Finding.of(
-                "HG011",
-                "Redirects are temporary (302/307).",
-                "Browsers cache 301/308; switch to permanent=True only when the site will"
-                " stay on HTTPS for good.",
-            )
-        )
-    findings += _check_talisman(app, guard)
-    if not (options.upgrade_insecure_requests or options.report_only):
-        findings += _check_templates(app)
-    if app.config.get("PREFERRED_URL_SCHEME") == "http" and not options.report_only:
-        findings.append(
-            Finding.of(
-                "HG018",
-                "PREFERRED_URL_SCHEME is 'http': URLs built outside a request"
-                " (url_for(..., _external=True) in CLI commands, e-mails, task queues) start"
-                " with http:// and cost every reader a redirect.",
-                "Set PREFERRED_URL_SCHEME = 'https'. The guard does not set it for you:"
-                " Flask's test client takes its default scheme from it, so every plain-HTTP"
-                " test request would silently become an https one.",
-            )
-        )
-    return findings
-
-
-def _check_active(app: Flask, guard: Guard) -> list[Finding]:
-    enabled = guard.options.enabled
-    if enabled is False:
-        return [
-            Finding.of(
-                "HG001",
-                "The guard is disabled (enabled=False): nothing is redirected and no HSTS is sent.",
-                "Remove enabled=False / HTTPS_GUARD_ENABLED for production.",
-            )
-        ]
-    if not app.debug:
-        return []
-    return [
-        Finding.of(
+    elif app.debug:
+        yield Finding.of(
             "HG002",
-            "The app runs in debug mode" + ("." if enabled else ", so the guard is inactive."),
+            "The app runs in debug mode"
+            + ("." if options.enabled else ", so the guard is inactive."),
             "Never run production with debug on (FLASK_DEBUG / app.debug).",
-            level="warning" if enabled else "error",
+            level="warning" if options.enabled else "error",
         )
-    ]
+    if options.report_only:
+        yield Finding.of(
+            "HG016",
+            "report_only is on: plain-HTTP requests are logged and signalled, but none is"
+            " redirected and no HSTS is sent.",
+            "Once the insecure traffic you counted is gone, remove report_only"
+            " (HTTPS_GUARD_REPORT_ONLY) to enforce.",
+        )
+    yield from _check_hsts(app, guard)
+    if not app.config.get("SESSION_COOKIE_SECURE"):
+        yield Finding.of(
+            "HG006",
+            "SESSION_COOKIE_SECURE is off: the session cookie is also sent over plain HTTP.",
+            "Keep secure_cookies=True (the default) or set SESSION_COOKIE_SECURE = True.",
+        )
+    yield from _check_hosts(app, guard)
+    yield from _check_exempt_writes(app)
+    yield from _check_unused_skips(app, guard)
+    if options.enabled is not False:
+        yield from check_middleware(app, guard)
+    if not options.permanent:
+        yield Finding.of(
+            "HG011",
+            "Redirects are temporary (302/307).",
+            "Browsers cache 301/308; switch to permanent=True only when the site will"
+            " stay on HTTPS for good.",
+        )
+    yield from _check_talisman(app, guard)
+    if not (options.upgrade_insecure_requests or options.report_only):
+        yield from _check_templates(app)
+    if app.config.get("PREFERRED_URL_SCHEME") == "http" and not options.report_only:
+        yield Finding.of(
+            "HG018",
+            "PREFERRED_URL_SCHEME is 'http': URLs built outside a request"
+            " (url_for(..., _external=True) in CLI commands, e-mails, task queues) start"
+            " with http:// and cost every reader a redirect.",
+            "Set PREFERRED_URL_SCHEME = 'https'. The guard does not set it for you:"
+            " Flask's test client takes its default scheme from it, so every plain-HTTP"
+            " test request would silently become an https one.",
+        )
 
 
-def _check_hsts(app: Flask, guard: Guard) -> list[Finding]:
+def _check_hsts(app: Flask, guard: Guard) -> Iterator[Finding]:
     """HG003, HG004, HG005 and HG025."""
     options = guard.options
     if not options.hsts:
-        return [
-            Finding.of(
-                "HG003",
-                "HSTS is off: browsers will try plain HTTP first on every visit, where an"
-                " attacker can intercept the redirect.",
-                "Remove hsts=False / HTTPS_GUARD_HSTS.",
-            )
-        ]
-    findings = []
+        yield Finding.of(
+            "HG003",
+            "HSTS is off: browsers will try plain HTTP first on every visit, where an"
+            " attacker can intercept the redirect.",
+            "Remove hsts=False / HTTPS_GUARD_HSTS.",
+        )
+        return
     if options.hsts_max_age == 0:
-        findings.append(
-            Finding.of(
-                "HG004",
-                "HSTS max-age is 0: browsers that see it forget the site's HSTS policy (a"
-                " roll-back).",
-                "Keep max-age=0 until returning visitors have seen it; then set a max-age again.",
-            )
+        yield Finding.of(
+            "HG004",
+            "HSTS max-age is 0: browsers that see it forget the site's HSTS policy (a roll-back).",
+            "Keep max-age=0 until returning visitors have seen it; then set a max-age again.",
         )
     elif options.hsts_max_age < PRELOAD_MIN_MAX_AGE:
-        findings.append(
-            Finding.of(
-                "HG004",
-                f"HSTS max-age is {options.hsts_max_age} seconds, below one year.",
-                f"Set hsts_max_age to {PRELOAD_MIN_MAX_AGE} or more once HTTPS is known to"
-                " work everywhere on the site.",
-            )
+        yield Finding.of(
+            "HG004",
+            f"HSTS max-age is {options.hsts_max_age} seconds, below one year.",
+            f"Set hsts_max_age to {PRELOAD_MIN_MAX_AGE} or more once HTTPS is known to"
+            " work everywhere on the site.",
         )
     if options.hsts_preload:
-        findings += _check_preload(app, guard)
+        yield from _check_preload(app, guard)
     if options.hsts_include_subdomains or options.hsts_preload:
-        findings.append(
-            Finding.of(
-                "HG025",
-                "HSTS includeSubDomains is on: browsers that have the policy reach every"
-                " subdomain of the site's hosts over https only, so a subdomain without"
-                " https becomes unreachable (for good, once preloaded).",
-                "Check each subdomain from the outside before preloading or raising"
-                " max-age: flask https-guard probe URL --subdomain NAME.",
-            )
+        yield Finding.of(
+            "HG025",
+            "HSTS includeSubDomains is on: browsers that have the policy reach every"
+            " subdomain of the site's hosts over https only, so a subdomain without"
+            " https becomes unreachable (for good, once preloaded).",
+            "Check each subdomain from the outside before preloading or raising"
+            " max-age: flask https-guard probe URL --subdomain NAME.",
         )
-    return findings
 
 
-def _check_preload(app: Flask, guard: Guard) -> list[Finding]:
+def _check_preload(app: Flask, guard: Guard) -> Iterator[Finding]:
     """HG005: the preload list wants http:// redirected to https on the same host first."""
     redirect_host = guard.options.redirect_host
     problems = []
@@ -175,31 +151,25 @@ def _check_preload(app: Flask, guard: Guard) -> list[Finding]:
     environ = EnvironBuilder("/", base_url=base_url(app) or "http://localhost").get_environ()
     if not guard.policy.decide(guard.route(environ)[1], "/").guarded:
         problems.append("the home page / is served over plain HTTP")
-    if not problems:
-        return []
-    return [
-        Finding.of(
+    if problems:
+        yield Finding.of(
             "HG005",
             "HSTS preload is asked for, but the preload list requires every http:// URL to"
             " redirect to https on the same host first: " + "; ".join(problems) + ".",
             "Redirect / to https on the same host, or drop hsts_preload.",
         )
-    ]
 
 
-def _check_hosts(app: Flask, guard: Guard) -> list[Finding]:
+def _check_hosts(app: Flask, guard: Guard) -> Iterator[Finding]:
     """HG007 (redirects follow any Host), HG023 (capitals), HG024 (canonical_host)."""
     options = guard.options
     owned = owned_hosts(app)
-    findings = []
     if options.redirect_host is None and not owned:
-        findings.append(
-            Finding.of(
-                "HG007",
-                "No TRUSTED_HOSTS, SERVER_NAME or redirect_host: redirects go to whatever"
-                " host the client's Host header names.",
-                "Set TRUSTED_HOSTS to the app's host names, or redirect_host.",
-            )
+        yield Finding.of(
+            "HG007",
+            "No TRUSTED_HOSTS, SERVER_NAME or redirect_host: redirects go to whatever"
+            " host the client's Host header names.",
+            "Set TRUSTED_HOSTS to the app's host names, or redirect_host.",
         )
     capitals = [
         f"{where} {value!r}"
@@ -207,14 +177,12 @@ def _check_hosts(app: Flask, guard: Guard) -> list[Finding]:
         if value != value.lower()
     ]
     if capitals:
-        findings.append(
-            Finding.of(
-                "HG023",
-                f"Host names are written with capitals: {', '.join(capitals)}. Host names are"
-                " compared case-insensitively (the guard lower-cases both sides), so this"
-                " works, but it reads as if case mattered.",
-                "Write host names in lower case, as URLs and certificates show them.",
-            )
+        yield Finding.of(
+            "HG023",
+            f"Host names are written with capitals: {', '.join(capitals)}. Host names are"
+            " compared case-insensitively (the guard lower-cases both sides), so this"
+            " works, but it reads as if case mattered.",
+            "Write host names in lower case, as URLs and certificates show them.",
         )
     canonical = host_entries([options.canonical_host]) if options.canonical_host else ()
     if canonical and owned and not is_trusted(canonical[0], owned):
@@ -225,17 +193,14 @@ def _check_hosts(app: Flask, guard: Guard) -> list[Finding]:
             else "links the app builds (url_for with _external=True) point back to"
             " SERVER_NAME, one more redirect each"
         )
-        findings.append(
-            Finding.of(
-                "HG024",
-                f"canonical_host {options.canonical_host!r} is not one of the hosts the app"
-                f" accepts ({', '.join(owned)}): secure requests are redirected there, where"
-                f" {outcome}.",
-                "Add the canonical host to TRUSTED_HOSTS (or SERVER_NAME), or fix canonical_host.",
-                level="error" if trusted else "warning",
-            )
+        yield Finding.of(
+            "HG024",
+            f"canonical_host {options.canonical_host!r} is not one of the hosts the app"
+            f" accepts ({', '.join(owned)}): secure requests are redirected there, where"
+            f" {outcome}.",
+            "Add the canonical host to TRUSTED_HOSTS (or SERVER_NAME), or fix canonical_host.",
+            level="error" if trusted else "warning",
         )
-    return findings
 
 
 def _written_hosts(app: Flask, guard: Guard) -> list[tuple[str, str]]:
@@ -250,51 +215,42 @@ def _written_hosts(app: Flask, guard: Guard) -> list[tuple[str, str]]:
     return [(where, value) for where, value in written if isinstance(value, str)]
 
 
-def _check_exempt_writes(app: Flask) -> list[Finding]:
+def _check_exempt_writes(app: Flask) -> Iterator[Finding]:
     """HG008 for each exempt or partly exempt route that accepts writes."""
-    findings = []
     for route in route_policies(app):
         writes = sorted({"POST", "PUT", "PATCH", "DELETE"}.intersection(route.methods))
         if route.policy in ("exempt", "partly exempt") and writes:
-            findings.append(
-                Finding.of(
-                    "HG008",
-                    f"{route.rule} ({route.endpoint}) is {route.policy} ({route.reason}) and"
-                    f" accepts {', '.join(writes)}: form or API data is sent over plain HTTP.",
-                    "Exempt only read-only endpoints such as health checks.",
-                )
+            yield Finding.of(
+                "HG008",
+                f"{route.rule} ({route.endpoint}) is {route.policy} ({route.reason}) and"
+                f" accepts {', '.join(writes)}: form or API data is sent over plain HTTP.",
+                "Exempt only read-only endpoints such as health checks.",
             )
-    return findings
 
 
-def _check_unused_skips(app: Flask, guard: Guard) -> list[Finding]:
+def _check_unused_skips(app: Flask, guard: Guard) -> Iterator[Finding]:
     """HG017 for a skip under which no route has a path the skip serves over HTTP."""
     if not guard.options.skips:
-        return []
+        return
     examples = [RuleExamples(guard, rule) for rule in sorted_rules(app)]
-    findings = []
     for skip in guard.options.skips:
         found = (rule.under(skip) for rule in examples)
         # No endpoint: the skip alone decides, whatever the views' marks say.
-        if any(ex and guard.policy.decide(None, ex.path_info).explicit for ex in found):
-            continue
-        findings.append(
-            Finding.of(
+        if not any(ex and guard.policy.decide(None, ex.path_info).explicit for ex in found):
+            yield Finding.of(
                 "HG017",
                 f"The skip {skip!r} matches no route.",
                 "Skips are whole path segments of the decoded request path"
                 " (skips=['health'] covers /health and /health/live, not /healthz;"
                 " write 'café', not 'caf%C3%A9'); fix the entry or remove it.",
             )
-        )
-    return findings
 
 
-def _check_talisman(app: Flask, guard: Guard) -> list[Finding]:
+def _check_talisman(app: Flask, guard: Guard) -> Iterator[Finding]:
     """HG014 when a Flask-Talisman on the app also forces https or sends HSTS."""
     talisman = TalismanSettings.of(app)
     if talisman is None or not (talisman.force_https or talisman.hsts):
-        return []
+        return
     options = guard.options
     problems = []
     level = "warning"
@@ -324,27 +280,23 @@ def _check_talisman(app: Flask, guard: Guard) -> list[Finding]:
         if options.hsts and options.hsts_max_age == 0 and not talisman.hsts.startswith("max-age=0"):
             level = "error"
             problems.append("so the guard's hsts_max_age=0 roll-back never reaches browsers")
-    return [
-        Finding.of(
-            "HG014",
-            "Flask-Talisman is also installed on the app: " + "; ".join(problems) + ".",
-            "Let one of them own https: Talisman(app, force_https=False,"
-            " strict_transport_security=False) keeps Talisman for CSP and the other headers"
-            " while the guard redirects and sends HSTS.",
-            level=level,
-        )
-    ]
+    yield Finding.of(
+        "HG014",
+        "Flask-Talisman is also installed on the app: " + "; ".join(problems) + ".",
+        "Let one of them own https: Talisman(app, force_https=False,"
+        " strict_transport_security=False) keeps Talisman for CSP and the other headers"
+        " while the guard redirects and sends HSTS.",
+        level=level,
+    )
 
 
-def _check_templates(app: Flask) -> list[Finding]:
+def _check_templates(app: Flask) -> Iterator[Finding]:
     try:
         templates = sorted(app.jinja_env.list_templates())
     except TypeError:  # a loader that cannot list its templates
-        return []
-    if not templates:
-        return []
-    return [
-        Finding.of(
+        return
+    if templates:
+        yield Finding.of(
             "HG015",
             f"The app serves templates over https ({first_few(templates)}): an http:// image,"
             " script or stylesheet in them is blocked or flagged by browsers as mixed content.",
@@ -352,13 +304,12 @@ def _check_templates(app: Flask) -> list[Finding]:
             " upgrade-insecure-requests, so browsers fetch them over https; it merges with a"
             " CSP header the app already sends.",
         )
-    ]
 
 
 # --- an app without a guard: what its marks do alone --------------------------------
 
 
-def _check_unguarded(app: Flask, guard: Guard) -> list[Finding]:
+def _check_unguarded(app: Flask, guard: Guard) -> Iterator[Finding]:
     """HG000 or HG012, and HG013 for each mark that nothing enforces."""
     marked = [(rule, guard.policy.marked(rule.endpoint)) for rule in sorted_rules(app)]
     required = [rule for rule, decision in marked if decision is not None and decision.guarded]
@@ -367,28 +318,26 @@ def _check_unguarded(app: Flask, guard: Guard) -> list[Finding]:
         hsts = guard.options.hsts_policy()
         permanent = guard.options.permanent
         codes = f"{status_for('GET', permanent)}/{status_for('POST', permanent)}"
-        findings = [
-            Finding.of(
-                "HG012",
-                f"App {app.name!r} has {len(holding)} route(s) marked @require_https but no"
-                f" HTTPSGuard: those redirect by themselves with the default options ({codes},"
-                f" HSTS {hsts or 'off'}), without the app's HTTPS_GUARD_* config; every other"
-                " route is served over plain HTTP.",
-                "Add HTTPSGuard(app, global_mode=False) to apply your config to the marked"
-                " views, or HTTPSGuard(app) to guard every route.",
-            )
-        ]
+        yield Finding.of(
+            "HG012",
+            f"App {app.name!r} has {len(holding)} route(s) marked @require_https but no"
+            f" HTTPSGuard: those redirect by themselves with the default options ({codes},"
+            f" HSTS {hsts or 'off'}), without the app's HTTPS_GUARD_* config; every other"
+            " route is served over plain HTTP.",
+            "Add HTTPSGuard(app, global_mode=False) to apply your config to the marked"
+            " views, or HTTPSGuard(app) to guard every route.",
+        )
     else:
         marks = any(decision is not None for _, decision in marked)
-        findings = [
-            Finding.of(
-                "HG000",
-                f"No HTTPSGuard is installed on app {app.name!r}: plain-HTTP requests are"
-                " served as they come" + (", whatever the views' marks say." if marks else "."),
-                "Add HTTPSGuard(app), or guard.init_app(app) in the app factory.",
-            )
-        ]
-    return findings + [_unenforced(app, rule) for rule in required if rule not in holding]
+        yield Finding.of(
+            "HG000",
+            f"No HTTPSGuard is installed on app {app.name!r}: plain-HTTP requests are"
+            " served as they come" + (", whatever the views' marks say." if marks else "."),
+            "Add HTTPSGuard(app), or guard.init_app(app) in the app factory.",
+        )
+    for rule in required:
+        if rule not in holding:
+            yield _unenforced(app, rule)
 
 
 def _unenforced(app: Flask, rule: Any) -> Finding:

@@ -1,10 +1,9 @@
-"""Check findings about the middleware around the app, as the guard recorded it at
-``init_app``: who decides the scheme (HG009, HG010), middleware wrapped around the
-guard later (HG020), middleware inside it that it cannot see through (HG021), and
-the app mounted under a prefix inside its own ``wsgi_app`` (HG022)."""
+"""HG009, HG010 and HG020-HG022: the middleware around the app as the guard recorded
+it at ``init_app``, and who decides a request's scheme."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
@@ -13,53 +12,69 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..findings import Finding
 from ..guard import Guard, describe_layer
-from ..proxies import layers, wrapped_app
+from ..proxies import layers
 
 
-def check_middleware(app: Flask, guard: Guard) -> list[Finding]:
+def check_middleware(app: Flask, guard: Guard) -> Iterator[Finding]:
+    """What the middleware around the app does to the guard's view of requests."""
     outer = layers(app.wsgi_app, stop=guard.outermost)[0] if guard.outermost else []
-    findings = _check_scheme_source(guard, outer)
+    yield from _check_scheme_source(guard, outer)
     served = [layer for layer in outer if not isinstance(layer, ProxyFix)]
     if served:
-        findings.append(_wrapped_after(served))
+        yield Finding.of(
+            "HG020",
+            "app.wsgi_app was wrapped after HTTPSGuard.init_app, around the guard:"
+            f" {_names(served)}. What this middleware answers itself (static files, mounted"
+            " apps, websockets) is outside the guard: served over plain HTTP, without HSTS.",
+            "Wrap app.wsgi_app before HTTPSGuard(app) (or init_app), so that the guard is in"
+            " front of it; only a ProxyFix belongs outside.",
+        )
     mounts = [
         prefix
         for layer in guard.inner_layers
         if isinstance(layer, DispatcherMiddleware)
         for prefix, mounted in layer.mounts.items()
-        if _runs_app(mounted, app)
+        if layers(mounted, app=app)[1]  # the app's own wsgi_app, maybe inside known middleware
     ]
     if mounts:
-        findings.append(_mounted(mounts, guard))
-    elif not _sees_app(guard):
-        findings.append(_hidden(guard))
-    return findings
-
-
-def _runs_app(wsgi_app: Any, app: Flask) -> bool:
-    """Whether ``wsgi_app`` is ``app``'s own ``wsgi_app``, maybe inside known middleware."""
-    found, _ = layers(wsgi_app)
-    end = wrapped_app(found[-1]) if found else wsgi_app
-    return getattr(end, "__self__", None) is app
-
-
-def _sees_app(guard: Guard) -> bool:
-    # The last layer found must lead to the app: an unknown one leads nowhere.
-    inner = guard.inner_layers
-    return guard.sees_app and (not inner or wrapped_app(inner[-1]) is not None)
+        there = (
+            "every plain-HTTP request under it is redirected"
+            if guard.options.global_mode
+            else "only views marked @require_https are redirected"
+        )
+        yield Finding.of(
+            "HG022",
+            f"The app is mounted under {', '.join(map(repr, mounts))} inside its own"
+            " wsgi_app (a DispatcherMiddleware wrapped before init_app): the guard sees those"
+            f" requests with the prefix in the path and cannot route them to their views, so"
+            f" {there}. @require_https views still hold through their own wrapper; exempt"
+            " views and blueprints there are not exempt.",
+            f"Mount the app from outside instead (DispatcherMiddleware(other, {{{mounts[0]!r}:"
+            " app}) as the WSGI application), so the prefix reaches it as SCRIPT_NAME. Until"
+            " then, an exempt view under the mount is served over plain HTTP only if skips"
+            f" lists its full path, such as skips=['{mounts[0]}/health'].",
+        )
+    elif not guard.sees_app:
+        yield Finding.of(
+            "HG021",
+            "app.wsgi_app was wrapped before init_app in middleware the guard cannot see"
+            f" through: {_names(guard.inner_layers)}. The guard decides before it runs: if it"
+            " sets the scheme, the guard sees https requests as plain HTTP and redirects loop.",
+            "If it sets the scheme, use trusted_proxies instead, or wrap it after"
+            " HTTPSGuard(app) so that the guard sees what it sets.",
+        )
 
 
 def _names(found: list[Any]) -> str:
     return ", ".join(describe_layer(layer) for layer in found)
 
 
-def _check_scheme_source(guard: Guard, outer: list[Any]) -> list[Finding]:
+def _check_scheme_source(guard: Guard, outer: list[Any]) -> Iterator[Finding]:
     """HG010 when proxy trust is counted twice, then HG009."""
     options = guard.options
     count = options.trusted_proxies
     inner_fixes = [x for x in guard.inner_layers if isinstance(x, ProxyFix) and x.x_proto]
     yours = [x for x in outer if isinstance(x, ProxyFix) and x.x_proto] + inner_fixes
-    findings = []
     if yours and count:
         # Each ProxyFix reads the same, unchanged headers: the innermost has the last word.
         if inner_fixes:
@@ -73,16 +88,14 @@ def _check_scheme_source(guard: Guard, outer: list[Any]) -> list[Finding]:
                 " and yours only changes what the outer layers see"
             )
         wrapped = ", ".join(f"ProxyFix(x_for={x.x_for}, x_proto={x.x_proto})" for x in yours)
-        findings.append(
-            Finding.of(
-                "HG010",
-                f"Proxy trust is configured twice: app.wsgi_app is wrapped in {wrapped}, and"
-                f" trusted_proxies={count} installs another ProxyFix. Both read the same"
-                f" X-Forwarded-* entries; {outcome}.",
-                "Count the entries in one place: remove your ProxyFix and keep"
-                " trusted_proxies (trusted_proxy_headers adds x_host, x_port, x_prefix), or"
-                " set trusted_proxies=0 and keep your ProxyFix.",
-            )
+        yield Finding.of(
+            "HG010",
+            f"Proxy trust is configured twice: app.wsgi_app is wrapped in {wrapped}, and"
+            f" trusted_proxies={count} installs another ProxyFix. Both read the same"
+            f" X-Forwarded-* entries; {outcome}.",
+            "Count the entries in one place: remove your ProxyFix and keep"
+            " trusted_proxies (trusted_proxy_headers adds x_host, x_port, x_prefix), or"
+            " set trusted_proxies=0 and keep your ProxyFix.",
         )
     if count:
         entry = (
@@ -101,59 +114,13 @@ def _check_scheme_source(guard: Guard, outer: list[Any]) -> list[Finding]:
         source = f"Werkzeug's ProxyFix(x_proto={yours[-1].x_proto}) that wraps app.wsgi_app"
     else:
         source = "the WSGI scheme alone (no proxy header is trusted)"
-    findings.append(
-        Finding.of(
-            "HG009",
-            f"The scheme of a request is decided by {source}.",
-            "Behind TLS-terminating proxies, set trusted_proxies to the number of"
-            " X-Forwarded-Proto entries they add (unless the server, such as gunicorn with"
-            " forwarded_allow_ips, already trusts them); otherwise every request looks"
-            " insecure and redirects loop.",
-        )
-    )
-    return findings
-
-
-def _wrapped_after(served: list[Any]) -> Finding:
-    return Finding.of(
-        "HG020",
-        f"app.wsgi_app was wrapped after HTTPSGuard.init_app, around the guard: {_names(served)}."
-        " What this middleware answers itself (static files, mounted apps, websockets) is"
-        " outside the guard: served over plain HTTP, without HSTS.",
-        "Wrap app.wsgi_app before HTTPSGuard(app) (or init_app), so that the guard is in"
-        " front of it; only a ProxyFix belongs outside.",
-    )
-
-
-def _hidden(guard: Guard) -> Finding:
-    return Finding.of(
-        "HG021",
-        "app.wsgi_app was wrapped before init_app in middleware the guard cannot see"
-        f" through: {_names(guard.inner_layers)}. The guard decides before it runs: if it"
-        " sets the scheme, the guard sees https requests as plain HTTP and redirects loop.",
-        "If it sets the scheme, use trusted_proxies instead, or wrap it after"
-        " HTTPSGuard(app) so that the guard sees what it sets.",
-    )
-
-
-def _mounted(prefixes: list[str], guard: Guard) -> Finding:
-    prefix = prefixes[0]
-    there = (
-        "every plain-HTTP request under it is redirected"
-        if guard.options.global_mode
-        else "only views marked @require_https are redirected"
-    )
-    return Finding.of(
-        "HG022",
-        f"The app is mounted under {', '.join(map(repr, prefixes))} inside its own"
-        " wsgi_app (a DispatcherMiddleware wrapped before init_app): the guard sees those"
-        f" requests with the prefix in the path and cannot route them to their views, so"
-        f" {there}. @require_https views still hold through their own wrapper; exempt"
-        " views and blueprints there are not exempt.",
-        f"Mount the app from outside instead (DispatcherMiddleware(other, {{{prefix!r}: app}})"
-        " as the WSGI application), so the prefix reaches it as SCRIPT_NAME. Until then, an"
-        " exempt view under the mount is served over plain HTTP only if skips lists its"
-        f" full path, such as skips=['{prefix}/health'].",
+    yield Finding.of(
+        "HG009",
+        f"The scheme of a request is decided by {source}.",
+        "Behind TLS-terminating proxies, set trusted_proxies to the number of"
+        " X-Forwarded-Proto entries they add (unless the server, such as gunicorn with"
+        " forwarded_allow_ips, already trusts them); otherwise every request looks"
+        " insecure and redirects loop.",
     )
 
 
