@@ -186,15 +186,16 @@ def parse_resolve(text: str) -> Resolve:
 
 @dataclass(frozen=True)
 class ProbeSettings:
-    """How far and how long the probe may go, and whom it trusts."""
+    """What every request of one probe shares: its limits, whom it trusts, where it connects."""
 
     #: Seconds each connect and each read may wait.
-    timeout: float = DEFAULT_TIMEOUT
-    #: Seconds for the whole probe: no request starts, and no page is read further, after that.
-    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
-    max_redirects: int = DEFAULT_MAX_REDIRECTS
-    #: A PEM bundle trusted instead of the system's CAs.
-    cafile: Optional[str] = None
+    timeout: float
+    max_redirects: int
+    #: The end of ``--total-timeout`` (``time.monotonic()``): no request starts, and no
+    #: page is read further, after that.
+    deadline: float
+    #: Verifies certificates: the system's CAs, or only those of ``--cafile``.
+    context: ssl.SSLContext
     resolve: tuple[Resolve, ...] = ()
 
     def address_for(self, target: Target) -> Optional[str]:
@@ -250,11 +251,10 @@ class Hop:
     error: Optional[str] = None
     #: CONNECT, TIMEOUT, RESPONSE, TLS or a CERTIFICATE_* kind.
     error_kind: Optional[str] = None
-    content_type: str = ""
     #: Every Content-Security-Policy header, joined with commas.
     content_security_policy: str = ""
-    #: The start of an HTML page served over https; empty otherwise.
-    body: bytes = b""
+    #: The start of an HTML page served over https, decoded; empty otherwise.
+    body: str = ""
 
     @property
     def target(self) -> Target:
@@ -290,16 +290,16 @@ class Hop:
         }
 
 
-def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, deadline: float) -> Hop:
+def fetch(target: Target, settings: ProbeSettings) -> Hop:
     """Send one GET to ``target``; a network or TLS failure becomes the hop's error.
 
     With a ``--resolve`` address it connects there, but the URL's host name
     is still used for the Host header, SNI and certificate verification, as
     curl does. The body is read (up to :data:`MAX_BODY_BYTES`, until
-    ``deadline``) only for an HTML page served over https, the one place
+    the deadline) only for an HTML page served over https, the one place
     mixed content matters.
     """
-    remaining = deadline - time.monotonic()
+    remaining = settings.deadline - time.monotonic()
     if remaining <= 0:
         return _failed(target, None, TIMEOUT, "not requested: --total-timeout ran out first")
     timeout = min(settings.timeout, remaining)
@@ -317,18 +317,16 @@ def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, dead
         connection.sock = socket.create_connection((address or target.host, target.port), timeout)
         peer_address = str(connection.sock.getpeername()[0])
         if target.is_secure:
-            connection.sock = context.wrap_socket(connection.sock, server_hostname=target.host)
+            connection.sock = settings.context.wrap_socket(
+                connection.sock, server_hostname=target.host
+            )
             peer = connection.sock.getpeercert()
         connection.request("GET", target.path, headers=headers)
         response = connection.getresponse()
-        content_type = response.getheader("Content-Type", "") or ""
-        body = b""
-        if (
-            target.is_secure
-            and response.status not in _REDIRECT_STATUSES
-            and _is_html(content_type)
-        ):
-            body = _read_bounded(response, deadline)
+        body = ""
+        html = response.headers.get_content_type() in ("text/html", "application/xhtml+xml")
+        if html and target.is_secure and response.status not in _REDIRECT_STATUSES:
+            body = _read_page(response, settings.deadline)
         return Hop(
             url=target.url,
             address=peer_address,
@@ -336,7 +334,6 @@ def fetch(target: Target, settings: ProbeSettings, context: ssl.SSLContext, dead
             location=response.getheader("Location"),
             hsts=response.getheader("Strict-Transport-Security"),
             certificate=Certificate.from_peer(dict(peer), time.time()) if peer else None,
-            content_type=content_type,
             content_security_policy=", ".join(
                 response.headers.get_all("Content-Security-Policy") or ()
             ),
@@ -365,21 +362,17 @@ def _failed(target: Target, address: Optional[str], kind: str, message: str) -> 
     return Hop(target.url, address, None, None, None, None, error=message, error_kind=kind)
 
 
-def _is_html(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type in ("text/html", "application/xhtml+xml")
-
-
-def _read_bounded(response: http.client.HTTPResponse, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while size < MAX_BODY_BYTES and time.monotonic() < deadline:
-        chunk = response.read1(min(64 * 1024, MAX_BODY_BYTES - size))
+def _read_page(response: http.client.HTTPResponse, deadline: float) -> str:
+    body = bytearray()
+    while len(body) < MAX_BODY_BYTES and time.monotonic() < deadline:
+        chunk = response.read1(min(64 * 1024, MAX_BODY_BYTES - len(body)))
         if not chunk:
             break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
+        body += chunk
+    try:
+        return body.decode(response.headers.get_content_charset("utf-8"), errors="replace")
+    except (LookupError, UnicodeError):  # an unknown charset, or not a text encoding
+        return body.decode("utf-8", errors="replace")
 
 
 # --- The chain --------------------------------------------------------------
@@ -400,15 +393,13 @@ class Chain:
     not_followed: Optional[str] = None
 
 
-def follow(
-    start: Target, settings: ProbeSettings, context: ssl.SSLContext, deadline: float
-) -> Chain:
+def follow(start: Target, settings: ProbeSettings) -> Chain:
     """Request ``start`` and each Location in turn, never the same URL twice."""
     hops: list[Hop] = []
     seen = {start.url}
     target = start
     while True:
-        hop = fetch(target, settings, context, deadline)
+        hop = fetch(target, settings)
         hops.append(hop)
         if not hop.is_redirect:
             return Chain(start, tuple(hops))

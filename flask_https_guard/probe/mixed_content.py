@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
@@ -123,19 +122,10 @@ def scan_mixed_content(chain: Chain) -> MixedContentScan:
     if not last.body:
         return MixedContentScan(None, (), False)
     parser = _SubresourceParser(last.url)
-    parser.feed(last.body.decode(_charset(last.content_type), errors="replace"))
+    parser.feed(last.body)
     parser.close()
     unique = tuple(dict.fromkeys(parser.found))
     upgraded = parser.upgrades_insecure_requests or upgrades_insecure_requests(
         last.content_security_policy
     )
     return MixedContentScan(last.url, unique, upgraded)
-
-
-def _charset(content_type: str) -> str:
-    match = re.search(r"charset\s*=\s*\"?([\w.:-]+)", content_type, re.IGNORECASE)
-    name = match.group(1) if match else "utf-8"
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return "utf-8"

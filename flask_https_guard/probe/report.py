@@ -67,16 +67,6 @@ class ProbeReport:
         }
 
 
-def make_tls_context(cafile: Optional[str] = None) -> ssl.SSLContext:
-    """A verifying client context: the system's CAs, or only those in ``cafile``."""
-    try:
-        return ssl.create_default_context(cafile=cafile)
-    except (OSError, ValueError) as error:
-        raise ProbeUsageError(
-            "--cafile", f"cannot read CA certificates from {cafile}: {error}"
-        ) from None
-
-
 def probe(
     url: str,
     *,
@@ -98,18 +88,17 @@ def probe(
     ['HP020']
     """
     start = parse_url(url)
-    settings = ProbeSettings(
-        timeout=timeout,
-        total_timeout=total_timeout,
-        max_redirects=max_redirects,
-        cafile=cafile,
-        resolve=tuple(parse_resolve(entry) for entry in resolve),
-    )
+    resolved = tuple(parse_resolve(entry) for entry in resolve)
     named = {target.url: target for target in (parse_subdomain(n, start) for n in subdomains)}
-    context = make_tls_context(cafile)
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+    except (OSError, ValueError) as error:
+        message = f"cannot read CA certificates from {cafile}: {error}"
+        raise ProbeUsageError("--cafile", message) from None
     deadline = time.monotonic() + total_timeout
-    chain = follow(start, settings, context, deadline)
-    checked = tuple(fetch(target, settings, context, deadline) for target in named.values())
+    settings = ProbeSettings(timeout, max_redirects, deadline, context, resolved)
+    chain = follow(start, settings)
+    checked = tuple(fetch(target, settings) for target in named.values())
     preload = preload_status(chain, checked)
     scan = scan_mixed_content(chain)
     findings = check(chain, checked, preload, scan, max_redirects)
