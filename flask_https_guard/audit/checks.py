@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
-from werkzeug.test import EnvironBuilder
 
 from ..extension import OPTIONS
 from ..findings import Finding
@@ -20,7 +19,7 @@ from ..location import host_entries, is_trusted, owned_hosts
 from ..marks import own_mark, view_mark
 from ..policy import status_for
 from .middleware import check_middleware
-from .paths import RuleExamples, base_url
+from .paths import RuleExamples, base_url, request_environ
 from .routes import (
     SERVED_OVER_HTTP,
     app_guard,
@@ -148,8 +147,8 @@ def _check_preload(app: Flask, guard: Guard) -> Iterator[Finding]:
             problems.append(
                 f"plain HTTP to {', '.join(away)} redirects to another host ({redirect_host})"
             )
-    environ = EnvironBuilder("/", base_url=base_url(app) or "http://localhost").get_environ()
-    if not guard.policy.decide(guard.route(environ)[1], "/").guarded:
+    _, home = guard.route(request_environ(base_url(app), "/"))
+    if not guard.policy.decide(home, "/").guarded:
         problems.append("the home page / is served over plain HTTP")
     if problems:
         yield Finding.of(

@@ -1,19 +1,5 @@
-"""Example requests for a URL rule, routed by the guard's own :meth:`Guard.route`.
-
-A rule such as ``/<section>/submit`` stands for many paths, and ``skips`` may
-cover some of them (``/public/submit``). The audit builds concrete paths, keeps
-those the guard routes to the rule's endpoint, and hands the policy each one's
-``PATH_INFO`` as a request would.
-
->>> from flask import Flask
->>> from flask_https_guard.audit.routes import app_guard
->>> app = Flask(__name__)
->>> app.add_url_rule("/<section>/submit", "submit", methods=["POST"])
->>> rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "submit")
->>> examples = RuleExamples(app_guard(app), rule)
->>> examples.typical()[0].path, examples.under("/public").path
-('/sample/submit', '/public/submit')
-"""
+"""Example requests for a URL rule: concrete paths of ``/<section>/submit`` that the
+guard's own :meth:`~flask_https_guard.guard.Guard.route` sends to the rule's endpoint."""
 
 from __future__ import annotations
 
@@ -48,7 +34,7 @@ class RuleExamples:
         self.rule = rule
         self.base_url = base_url(guard.app, rule)
         # HEAD and OPTIONS come with every GET rule; they would find the wrong one.
-        self.methods = sorted(set(rule.methods or ()) - {"HEAD", "OPTIONS"}) or ["GET"]
+        self.methods = rule_methods(rule) or ["GET"]
         values = [_values(guard.app, match) for match in _VARIABLE.finditer(rule.rule)]
         self.rendered = list(
             dict.fromkeys(_render(rule.rule, values, choice) for choice in range(_CHOICES))
@@ -84,9 +70,19 @@ class RuleExamples:
         return None
 
     def _example(self, path: str, method: str) -> tuple[Example, dict[str, Any]]:
-        base_url = self.base_url or "http://localhost"
-        environ = EnvironBuilder(path=path, method=method, base_url=base_url).get_environ()
+        environ = request_environ(self.base_url, path, method)
         return Example(path, environ["PATH_INFO"]), environ
+
+
+def rule_methods(rule: Rule) -> list[str]:
+    """The rule's methods, sorted, without the HEAD and OPTIONS that Flask adds."""
+    return sorted(set(rule.methods or ()) - {"HEAD", "OPTIONS"})
+
+
+def request_environ(base_url: Optional[str], path: str, method: str = "GET") -> dict[str, Any]:
+    """The WSGI environ of a plain-HTTP request (to localhost without ``base_url``)."""
+    base_url = base_url or "http://localhost"
+    return EnvironBuilder(path=path, method=method, base_url=base_url).get_environ()
 
 
 def base_url(app: Any, rule: Optional[Rule] = None) -> Optional[str]:

@@ -19,7 +19,7 @@ from ..extension import OPTIONS
 from ..guard import EXTENSION_KEY, Guard
 from ..marks import enforces_itself
 from ..policy import Decision, status_for
-from .paths import RuleExamples
+from .paths import RuleExamples, rule_methods
 from .talisman import TalismanSettings
 
 #: Route policies under which some plain-HTTP requests are served.
@@ -98,7 +98,7 @@ def statuses(guard: Guard, decision: Decision, methods: list[str]) -> dict[str, 
 
 
 def _route(guard: Guard, rule: Rule) -> RoutePolicy:
-    methods = sorted(set(rule.methods or ()) - {"HEAD", "OPTIONS"})
+    methods = rule_methods(rule)
 
     def entry(policy: str, reason: str, codes: Any = None, examples: Any = ()) -> RoutePolicy:
         return RoutePolicy(
