@@ -6,6 +6,7 @@ Doctests: .venv/bin/sphinx-build -W -b doctest docs docs/_build/doctest
 
 from __future__ import annotations
 
+import doctest
 import logging
 import re
 
@@ -57,6 +58,10 @@ intersphinx_mapping: dict[str, tuple[str, object]] = {}
 # namespace; a fresh interpreter has one global, __name__, which docstrings'
 # Flask(__name__) needs (without it the name would be "builtins").
 doctest_global_setup = '__name__ = "__main__"'
+
+# Sphinx ignores the message of an exception an example shows by default;
+# the messages are part of what the pages promise, so they are compared too.
+doctest_default_flags = doctest.ELLIPSIS | doctest.DONT_ACCEPT_TRUE_FOR_1
 
 # Warnings an example triggers on purpose would go to stderr, into the build
 # log; the pages that show a warning attach a handler of their own. This runs
