@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from .location import host_entries
 from .policy import SAFE_METHODS, status_for
 
 __all__ = ["HTTPSClient", "assert_redirects_to_https", "https_client"]
@@ -28,11 +29,9 @@ def client_host(app: Flask) -> str:
     ``SERVER_NAME``, else the first named ``TRUSTED_HOSTS`` entry, else ``app.test``."""
     guard = app.extensions.get("https_guard")
     canonical = getattr(getattr(guard, "options", None), "canonical_host", None)
-    trusted = app.config.get("TRUSTED_HOSTS") or []
-    if isinstance(trusted, str):
-        trusted = trusted.split(",")
-    named = [entry.strip().lstrip(".") for entry in trusted if entry.strip()]
-    return canonical or app.config.get("SERVER_NAME") or (named[0] if named else TEST_HOST)
+    trusted = host_entries(app.config.get("TRUSTED_HOSTS"))
+    named = trusted[0].lstrip(".") if trusted else TEST_HOST
+    return canonical or app.config.get("SERVER_NAME") or named
 
 
 class HTTPSClient(FlaskClient):
