@@ -11,21 +11,7 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from ..findings import Finding
-from .hops import (
-    CERTIFICATE_EXPIRED,
-    CERTIFICATE_HOST,
-    CERTIFICATE_UNTRUSTED,
-    CONNECT,
-    LOOP,
-    NO_LOCATION,
-    RESPONSE,
-    TIMEOUT,
-    TLS,
-    TOO_MANY,
-    Chain,
-    Hop,
-    first_https_responses,
-)
+from .hops import LOOP, NO_LOCATION, TOO_MANY, Chain, Hop, first_https_responses
 from .hsts import PRELOAD_MIN_MAX_AGE, PreloadStatus, parse_hsts
 from .mixed_content import ACTIVE, FORM, PASSIVE, MixedContent, MixedContentScan
 
@@ -39,43 +25,35 @@ _TRUST_PROXY_HINT = (
     " of the proxy send X-Forwarded-Proto $scheme (never a fixed https)."
 )
 
-_CERTIFICATE_KINDS = (CERTIFICATE_HOST, CERTIFICATE_EXPIRED, CERTIFICATE_UNTRUSTED)
-# The finding each kind of failed hop gives: ID, what went wrong, what to do.
+# The finding a failed hop gives, by its error_kind: what went wrong, what to do.
 _FAILURES = {
-    CERTIFICATE_HOST: (
-        "HP030",
+    "HP030": (
         "the certificate of {host} is not valid for that name",
         "Serve a certificate whose subjectAltName lists {host}.",
     ),
-    CERTIFICATE_EXPIRED: (
-        "HP031",
+    "HP031": (
         "the certificate of {host} is expired or not yet valid",
         "Renew the certificate, and check that renewal runs on its own.",
     ),
-    CERTIFICATE_UNTRUSTED: (
-        "HP032",
+    "HP032": (
         "the certificate of {host} is not trusted",
         "Serve the full chain from a CA that browsers trust; for a private CA,"
         " pass its certificate with --cafile.",
     ),
-    TLS: (
-        "HP033",
+    "HP033": (
         "no TLS connection to {authority}",
         "Check that this port serves TLS, with protocols and ciphers current browsers accept.",
     ),
-    CONNECT: (
-        "HP040",
+    "HP040": (
         "could not reach {authority}",
         "Check the host name, DNS and firewall. A site that deliberately does not"
         " listen on plain HTTP can be probed from its https:// URL.",
     ),
-    TIMEOUT: (
-        "HP041",
+    "HP041": (
         "{authority} did not answer in time",
         "Check the server, or allow more time with --timeout and --total-timeout.",
     ),
-    RESPONSE: (
-        "HP042",
+    "HP042": (
         "{authority} did not send a valid HTTP response",
         "Check that this port serves HTTP (or, for https://, HTTP over TLS).",
     ),
@@ -87,12 +65,13 @@ def _connection_findings(chain: Chain, subdomains: Sequence[Hop]) -> Iterator[Fi
     named = [(hop, False) for hop in chain.hops] + [(hop, True) for hop in subdomains]
     for hop, subdomain in named:
         target = hop.target
-        if hop.error_kind is not None:
-            finding_id, message, hint = _FAILURES[hop.error_kind]
+        finding_id = hop.error_kind
+        if finding_id is not None:
+            message, hint = _FAILURES[finding_id]
             names = {"host": target.host, "authority": target.authority}
             message = f"{message.format(**names)}: {hop.error}"
             if subdomain:
-                certificate_kind = hop.error_kind in _CERTIFICATE_KINDS
+                certificate_kind = finding_id in ("HP030", "HP031", "HP032")
                 finding_id = "HP070" if certificate_kind else "HP071"
                 message = f"subdomain {target.authority}: {message}"
                 hint = (hint if certificate_kind else "Serve https on {authority}.") + (

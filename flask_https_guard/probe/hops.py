@@ -33,13 +33,9 @@ _HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*", re.ASCII)
 _SAFE_IN_TARGET = "!#$%&'()*+,/:;=?@[]~"
 _USER_AGENT = "flask-https-guard-probe"
 
-# How a hop failed; each kind is reported under its own finding ID.
-CONNECT, TIMEOUT, RESPONSE, TLS = "connect", "timeout", "response", "tls"
-CERTIFICATE_HOST, CERTIFICATE_EXPIRED, CERTIFICATE_UNTRUSTED = (
-    "certificate-host",
-    "certificate-expired",
-    "certificate-untrusted",
-)
+# How a hop failed, named by the finding it gives (findings._FAILURES has the words).
+CONNECT, TIMEOUT, RESPONSE, TLS = "HP040", "HP041", "HP042", "HP033"
+CERTIFICATE_HOST, CERTIFICATE_EXPIRED, CERTIFICATE_UNTRUSTED = "HP030", "HP031", "HP032"
 # OpenSSL's X509_V_ERR_* codes, as found in SSLCertVerificationError.verify_code.
 _EXPIRY_CODES = frozenset({9, 10})  # not yet valid, expired
 _NAME_CODES = frozenset({62, 64})  # host name mismatch, IP address mismatch
@@ -249,7 +245,7 @@ class Hop:
     certificate: Optional[Certificate]
     #: Why there is no response, for the user; None when there is one.
     error: Optional[str] = None
-    #: CONNECT, TIMEOUT, RESPONSE, TLS or a CERTIFICATE_* kind.
+    #: CONNECT, TIMEOUT, RESPONSE, TLS or a CERTIFICATE_* kind: the ID of its finding.
     error_kind: Optional[str] = None
     #: Every Content-Security-Policy header, joined with commas.
     content_security_policy: str = ""

@@ -81,22 +81,16 @@ def _fetched_attributes(tag: str, values: dict[str, str]) -> tuple[tuple[str, st
 
 
 def _references(attribute: str, value: str) -> list[str]:
-    value = value.strip()
-    if not value:
-        return []
     if attribute == "srcset":
         # "a.png 1x, http://cdn/b.png 2x": the URL is each candidate's first word.
         return [candidate.split()[0] for candidate in value.split(",") if candidate.split()]
-    return [value]
+    return [value.strip()] if value.strip() else []
 
 
 def upgrades_insecure_requests(policy: str) -> bool:
     """Whether a Content-Security-Policy value has ``upgrade-insecure-requests``."""
-    directives = re.split(r"[;,]", policy)
-    return any(
-        directive.split()[:1] == ["upgrade-insecure-requests"]
-        for directive in (d.strip().lower() for d in directives)
-    )
+    directives = re.split(r"[;,]", policy.lower())
+    return any(directive.split()[:1] == ["upgrade-insecure-requests"] for directive in directives)
 
 
 @dataclass(frozen=True)
