@@ -21,7 +21,7 @@ from ..policy import status_for
 from .middleware import check_middleware
 from .paths import RuleExamples, base_url, request_environ
 from .routes import (
-    SERVED_OVER_HTTP,
+    TalismanSettings,
     app_guard,
     enforced,
     first_few,
@@ -29,7 +29,6 @@ from .routes import (
     route_policies,
     sorted_rules,
 )
-from .talisman import TalismanSettings
 
 
 def check_app(app: Flask) -> list[Finding]:
@@ -254,11 +253,7 @@ def _check_talisman(app: Flask, guard: Guard) -> Iterator[Finding]:
     problems = []
     level = "warning"
     if talisman.force_https:
-        overruled = [
-            route.rule
-            for route in guard_routes(app)
-            if route.policy in SERVED_OVER_HTTP and talisman.redirects(app, route.endpoint)
-        ]
+        overruled = [route.rule for route in guard_routes(app) if talisman.overrules(app, route)]
         listed = first_few(overruled)
         problems.append(
             f"its force_https redirects plain-HTTP requests with {talisman.status}, for POST"

@@ -1,16 +1,15 @@
-"""``route_policies``: what a plain-HTTP request to each URL rule gets.
-
-Example requests of each rule (:mod:`.paths`) are decided by the app's own
-:class:`~flask_https_guard.guard.Guard` (``Policy.decide``, ``status_for``), so
-the listing cannot drift from what requests get. An app without a guard is
-judged with the defaults its self-enforcing marks use.
+"""``route_policies``: what a plain-HTTP request to each URL rule gets, decided by the
+app's own :class:`~flask_https_guard.guard.Guard` on example requests (:mod:`.paths`),
+so the listing cannot drift from what requests get; a Flask-Talisman's redirects on top.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from itertools import chain
+from typing import Any, Optional
 
 from flask import Flask
 from werkzeug.routing import Rule
@@ -18,9 +17,8 @@ from werkzeug.routing import Rule
 from ..extension import OPTIONS
 from ..guard import EXTENSION_KEY, Guard
 from ..marks import enforces_itself
-from ..policy import Decision, status_for
+from ..policy import status_for
 from .paths import RuleExamples, rule_methods
-from .talisman import TalismanSettings
 
 #: Route policies under which some plain-HTTP requests are served.
 SERVED_OVER_HTTP = ("exempt", "not guarded", "report only", "partly exempt")
@@ -47,6 +45,49 @@ class RoutePolicy:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class TalismanSettings:
+    """What a Flask-Talisman installed on the same app does about https.
+
+    Talisman registers no ``app.extensions`` entry; it adds bound methods of
+    its instance as before_request and after_request functions.
+    """
+
+    force_https: bool
+    #: Talisman's redirect status, the same for every method.
+    status: int
+    hsts: Optional[str]
+
+    @classmethod
+    def of(cls, app: Flask) -> Optional[TalismanSettings]:
+        """The settings of the Talisman on ``app``, or None."""
+        # Only a Talisman the app already imported can be installed on it.
+        talisman_class = getattr(sys.modules.get("flask_talisman"), "Talisman", None)
+        if talisman_class is None:
+            return None
+        hooks = chain(*app.before_request_funcs.values(), *app.after_request_funcs.values())
+        owners = (getattr(hook, "__self__", None) for hook in hooks)
+        talisman = next((owner for owner in owners if isinstance(owner, talisman_class)), None)
+        if talisman is None:
+            return None
+        hsts = None
+        if talisman.strict_transport_security:
+            hsts = f"max-age={talisman.strict_transport_security_max_age}"
+            if talisman.strict_transport_security_include_subdomains:
+                hsts += "; includeSubDomains"
+            if talisman.strict_transport_security_preload:
+                hsts += "; preload"
+        status = 301 if talisman.force_https_permanent else 302
+        return cls(bool(talisman.force_https), status, hsts)
+
+    def overrules(self, app: Flask, route: RoutePolicy) -> bool:
+        """Whether Talisman redirects plain-HTTP requests that the guard serves."""
+        if app.debug or route.policy not in SERVED_OVER_HTTP:
+            return False
+        view_options = getattr(app.view_functions.get(route.endpoint), "talisman_view_options", {})
+        return bool(view_options.get("force_https", self.force_https))
+
+
 def app_guard(app: Flask) -> Guard:
     """The app's guard; without one, the defaults its marks enforce (``extension`` None)."""
     guard = app.extensions.get(EXTENSION_KEY)
@@ -60,6 +101,11 @@ def sorted_rules(app: Flask) -> list[Rule]:
 def first_few(items: Sequence[str], shown: int = 3) -> str:
     """The first items, comma-separated, with "..." when some are left out."""
     return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
+
+
+def status_codes(statuses: dict[str, int]) -> str:
+    """The distinct statuses, sorted: "302/307"."""
+    return "/".join(str(code) for code in sorted(set(statuses.values())))
 
 
 def enforced(app: Flask, endpoint: str) -> bool:
@@ -88,13 +134,6 @@ def guard_routes(app: Flask) -> list[RoutePolicy]:
     """What the guard (or the marks, without one) does with each rule."""
     guard = app_guard(app)
     return [_route(guard, rule) for rule in sorted_rules(app)]
-
-
-def statuses(guard: Guard, decision: Decision, methods: list[str]) -> dict[str, int]:
-    options = guard.options
-    if decision.refuse:
-        return dict.fromkeys(methods, 403)
-    return {m: status_for(m, options.permanent, options.refuse_insecure_writes) for m in methods}
 
 
 def _route(guard: Guard, rule: Rule) -> RoutePolicy:
@@ -130,10 +169,14 @@ def _route(guard: Guard, rule: Rule) -> RoutePolicy:
         )
         return entry("not guarded", reason)
     reason = f"{decision.reason}, default options" if unguarded else decision.reason
-    codes = statuses(guard, decision, methods)
-    if guard.options.report_only:
-        would = "/".join(str(code) for code in sorted(set(codes.values())))
-        return entry("report only", f"{reason}; report_only, would get {would}")
+    options = guard.options
+    codes = (
+        dict.fromkeys(methods, 403)
+        if decision.refuse
+        else {m: status_for(m, options.permanent, options.refuse_insecure_writes) for m in methods}
+    )
+    if options.report_only:
+        return entry("report only", f"{reason}; report_only, would get {status_codes(codes)}")
     skipped = [(path, d) for path, d in decided if not d.guarded and d.explicit]
     if skipped:
         by = first_few(list(dict.fromkeys(d.reason for _, d in skipped)))
@@ -146,7 +189,7 @@ def _route(guard: Guard, rule: Rule) -> RoutePolicy:
 
 def _with_talisman(app: Flask, talisman: TalismanSettings, route: RoutePolicy) -> RoutePolicy:
     """``route`` with what Talisman adds where the guard serves plain HTTP."""
-    if route.policy not in SERVED_OVER_HTTP or not talisman.redirects(app, route.endpoint):
+    if not talisman.overrules(app, route):
         return route
     if route.policy == "partly exempt":
         reason = (
