@@ -1,8 +1,5 @@
-"""``flask https-guard``: the route audit, the deploy check and the probe.
-
-Registered through the ``flask.commands`` entry point, and on the app's own
-``app.cli`` by ``init_app`` (a group that imports this module only when a
-command runs), so ``app.test_cli_runner()`` finds it too. Tables use the
+"""``flask https-guard``: the route audit, the deploy check and the probe, on the
+``flask.commands`` entry point and on each guarded app's ``app.cli``. Tables fit the
 terminal's width (``COLUMNS`` wins); ``--json`` prints the same data.
 """
 
@@ -17,6 +14,7 @@ import click
 from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
 from .audit import check_app, route_policies
+from .audit.routes import status_codes
 from .findings import LEVELS, reaches, summary_line
 from .probe import probe_command
 
@@ -24,6 +22,7 @@ from .probe import probe_command
 _FALLBACK_WIDTH = 80
 #: Narrower than this, tables and wrapped findings stop being readable.
 _MIN_WIDTH = 40
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
 @click.group("https-guard")
@@ -36,7 +35,7 @@ https_guard.add_command(probe_command)
 
 
 @https_guard.command("routes")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@_json_option
 @with_appcontext
 @pass_script_info
 def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
@@ -50,7 +49,9 @@ def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
             policy.rule,
             policy.endpoint,
             ",".join(policy.methods),
-            _describe_policy(policy.policy, policy.statuses),
+            f"{policy.policy} {status_codes(policy.statuses)}"
+            if policy.statuses
+            else policy.policy,
             policy.reason,
         ]
         for policy in policies
@@ -59,15 +60,8 @@ def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
     click.echo("\n".join(format_table(headers, rows, _terminal_width())))
 
 
-def _describe_policy(policy: str, statuses: dict[str, int]) -> str:
-    if not statuses:
-        return policy
-    codes = "/".join(str(code) for code in sorted(set(statuses.values())))
-    return f"{policy} {codes}"
-
-
 @https_guard.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@_json_option
 @click.option(
     "--fail-level",
     type=click.Choice(LEVELS),

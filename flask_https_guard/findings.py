@@ -1,11 +1,7 @@
 """Findings of ``flask https-guard check`` (HG) and ``probe`` (HP), and their one registry.
 
-An ID keeps its meaning across releases; one whose meaning is gone is
-retired, never reused. ``--fail-level`` picks the lowest level that fails.
-
->>> finding = Finding.of("HG011", "Redirects are temporary.", "Use permanent=True.")
->>> finding.level, reaches(finding.level, "warning")
-('info', False)
+An ID keeps its meaning across releases; one whose meaning is gone is retired, never
+reused. ``--fail-level`` picks the lowest level that fails.
 """
 
 from __future__ import annotations
