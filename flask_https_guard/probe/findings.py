@@ -212,13 +212,12 @@ def _preload_findings(status: PreloadStatus) -> Iterator[Finding]:
 def _mixed_content_findings(scan: MixedContentScan) -> Iterator[Finding]:
     if not scan.items or scan.page is None:
         return
-    page_host = urlsplit(scan.page).hostname
+    left = list(scan.items)
     if scan.upgraded:
         # The CSP upgrades subresources, and form submissions to the page's own host only.
+        page_host = urlsplit(scan.page).hostname
         left = [
-            item
-            for item in scan.items
-            if item.kind == FORM and urlsplit(item.url).hostname != page_host
+            item for item in left if item.kind == FORM and urlsplit(item.url).hostname != page_host
         ]
         yield Finding.of(
             "HP053",
@@ -228,8 +227,6 @@ def _mixed_content_findings(scan: MixedContentScan) -> Iterator[Finding]:
             "Change them to https:// (or relative) URLs so that clients without CSP stay"
             " secure too, and make sure each host serves https.",
         )
-    else:
-        left = list(scan.items)
     active = [item for item in left if item.kind == ACTIVE]
     passive = [item for item in left if item.kind == PASSIVE]
     forms = [item for item in left if item.kind == FORM]

@@ -152,9 +152,10 @@ def preload_status(chain: Chain, subdomains: Sequence[Hop] = ()) -> PreloadStatu
             "absent" if max_age is None else f"max-age={max_age}",
         ),
     ]
+    requested = bool(header and header.preload)
     for name, present in (
         ("includeSubDomains", bool(header and header.include_subdomains)),
-        ("preload", bool(header and header.preload)),
+        ("preload", requested),
     ):
         requirements.append(Requirement(name, present, "present" if present else "absent"))
     names = tuple(hop.target.authority for hop in subdomains)
@@ -163,5 +164,4 @@ def preload_status(chain: Chain, subdomains: Sequence[Hop] = ()) -> PreloadStatu
         detail = f"failing: {', '.join(failing)}" if failing else ", ".join(names)
         requirements.append(Requirement("the named subdomains answer https", not failing, detail))
     safe = served and not failing if subdomains else None
-    requested = bool(header and header.preload)
     return PreloadStatus(host, requested, tuple(requirements), names, failing, safe)
