@@ -78,17 +78,13 @@ def check_command(script_info: ScriptInfo, as_json: bool, fail_level: str) -> No
     findings = check_app(app)
     failed = any(reaches(finding.level, fail_level) for finding in findings)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "app": app.name,
-                    "fail_level": fail_level,
-                    "passed": not failed,
-                    "findings": [finding.as_dict() for finding in findings],
-                },
-                indent=2,
-            )
-        )
+        report = {
+            "app": app.name,
+            "fail_level": fail_level,
+            "passed": not failed,
+            "findings": [finding.as_dict() for finding in findings],
+        }
+        click.echo(json.dumps(report, indent=2))
     else:
         width = _terminal_width()
         for finding in findings:
@@ -104,8 +100,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _terminal_width() -> int:
-    columns = shutil.get_terminal_size((_FALLBACK_WIDTH, 24)).columns
-    return max(_MIN_WIDTH, columns)
+    return max(_MIN_WIDTH, shutil.get_terminal_size((_FALLBACK_WIDTH, 24)).columns)
 
 
 def format_table(
@@ -115,8 +110,7 @@ def format_table(
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
     gaps = 2 * (len(widths) - 1)
     while sum(widths) + gaps > width and max(widths) > 8:
-        widest = widths.index(max(widths))
-        widths[widest] -= 1
+        widths[widths.index(max(widths))] -= 1  # the widest column loses a character
     return [
         "  ".join(_fit(cell, column_width) for cell, column_width in zip(row, widths)).rstrip()
         for row in [list(headers), ["-" * w for w in widths], *rows]
@@ -124,6 +118,4 @@ def format_table(
 
 
 def _fit(cell: str, width: int) -> str:
-    if len(cell) <= width:
-        return cell.ljust(width)
-    return cell[: width - 1] + "~"
+    return cell.ljust(width) if len(cell) <= width else cell[: width - 1] + "~"

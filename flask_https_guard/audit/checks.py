@@ -34,9 +34,8 @@ from .routes import (
 def check_app(app: Flask) -> list[Finding]:
     """Audit ``app``'s effective configuration for production."""
     guard = app_guard(app)
-    if guard.extension is None:
-        return list(_check_unguarded(app, guard))
-    return list(_check_guarded(app, guard))
+    checks = _check_unguarded if guard.extension is None else _check_guarded
+    return list(checks(app, guard))
 
 
 def _check_guarded(app: Flask, guard: Guard) -> Iterator[Finding]:
@@ -261,16 +260,13 @@ def _check_talisman(app: Flask, guard: Guard) -> Iterator[Finding]:
             + (f", including routes the guard serves over plain HTTP ({listed})" if listed else "")
         )
     if talisman.hsts:
-        if not options.hsts:
-            problems.append(
-                f"it sends Strict-Transport-Security ({talisman.hsts}) although the guard's"
-                " hsts=False"
-            )
-        else:
-            problems.append(
-                f"it sends its own Strict-Transport-Security ({talisman.hsts}), which the"
-                " guard keeps instead of its own"
-            )
+        problems.append(
+            f"it sends its own Strict-Transport-Security ({talisman.hsts}), which the"
+            " guard keeps instead of its own"
+            if options.hsts
+            else f"it sends Strict-Transport-Security ({talisman.hsts}) although the"
+            " guard's hsts=False"
+        )
         if options.hsts and options.hsts_max_age == 0 and not talisman.hsts.startswith("max-age=0"):
             level = "error"
             problems.append("so the guard's hsts_max_age=0 roll-back never reaches browsers")
@@ -329,25 +325,20 @@ def _check_unguarded(app: Flask, guard: Guard) -> Iterator[Finding]:
             " served as they come" + (", whatever the views' marks say." if marks else "."),
             "Add HTTPSGuard(app), or guard.init_app(app) in the app factory.",
         )
-    for rule in required:
-        if rule not in holding:
-            yield _unenforced(app, rule)
-
-
-def _unenforced(app: Flask, rule: Any) -> Finding:
-    view = app.view_functions.get(rule.endpoint)
-    if view_mark(view) is None:
-        what = "belongs to a blueprint marked @require_https after it was registered"
-        fix = "Mark the blueprint before app.register_blueprint()"
-    elif own_mark(view) is None:
-        what = "comes from a View class marked @require_https after as_view()"
-        fix = "Decorate the class with @require_https where it is defined"
-    else:
-        what = "is marked @require_https above @app.route, where the mark cannot enforce itself"
-        fix = "Put @require_https below @app.route (route decorators go on top)"
-    return Finding.of(
-        "HG013",
-        f"{rule.rule} ({rule.endpoint}) {what}; the app has no HTTPSGuard, so it is served"
-        " over plain HTTP.",
-        f"{fix}, or add HTTPSGuard(app, global_mode=False).",
-    )
+    for rule in (rule for rule in required if rule not in holding):
+        view = app.view_functions.get(rule.endpoint)
+        if view_mark(view) is None:
+            what = "belongs to a blueprint marked @require_https after it was registered"
+            fix = "Mark the blueprint before app.register_blueprint()"
+        elif own_mark(view) is None:
+            what = "comes from a View class marked @require_https after as_view()"
+            fix = "Decorate the class with @require_https where it is defined"
+        else:
+            what = "is marked @require_https above @app.route, where the mark cannot enforce itself"
+            fix = "Put @require_https below @app.route (route decorators go on top)"
+        yield Finding.of(
+            "HG013",
+            f"{rule.rule} ({rule.endpoint}) {what}; the app has no HTTPSGuard, so it is served"
+            " over plain HTTP.",
+            f"{fix}, or add HTTPSGuard(app, global_mode=False).",
+        )
