@@ -5,19 +5,9 @@ the order a probe runs: ``hops``, ``hsts``, ``mixed_content``, ``findings``
 (the checks and their IDs), ``report`` and ``command`` (the click command).
 """
 
-from ..findings import LEVELS, Finding
 from .command import probe_command
 from .hops import Hop, ProbeUsageError
 from .hsts import parse_hsts
 from .report import ProbeReport, probe
 
-__all__ = [
-    "LEVELS",
-    "Finding",
-    "Hop",
-    "ProbeReport",
-    "ProbeUsageError",
-    "parse_hsts",
-    "probe",
-    "probe_command",
-]
+__all__ = ["Hop", "ProbeReport", "ProbeUsageError", "parse_hsts", "probe", "probe_command"]

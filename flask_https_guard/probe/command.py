@@ -82,7 +82,7 @@ def probe_command(url: str, as_json: bool, fail_level: str, **settings: Any) -> 
     try:
         report = probe(url, **settings)
     except ProbeUsageError as error:
-        raise click.BadParameter(error.message, param_hint=error.option) from None
+        raise click.BadParameter(str(error), param_hint=error.option) from None
     if as_json:
         click.echo(json.dumps(report.as_dict(fail_level), indent=2))
     else:

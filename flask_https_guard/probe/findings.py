@@ -213,7 +213,7 @@ def _mixed_content_findings(scan: MixedContentScan) -> Iterator[Finding]:
     if not scan.items or scan.page is None:
         return
     left = list(scan.items)
-    if scan.upgraded:
+    if scan.upgrade_insecure_requests:
         # The CSP upgrades subresources, and form submissions to the page's own host only.
         page_host = urlsplit(scan.page).hostname
         left = [

@@ -47,7 +47,6 @@ class ProbeUsageError(ValueError):
     def __init__(self, option: str, message: str) -> None:
         super().__init__(message)
         self.option = option
-        self.message = message
 
 
 # --- What is probed -----------------------------------------------------------

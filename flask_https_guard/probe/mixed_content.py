@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any, Optional
+from typing import Optional
 from urllib.parse import urljoin, urlsplit
 
 from .hops import Chain
@@ -95,26 +95,19 @@ def upgrades_insecure_requests(policy: str) -> bool:
 
 @dataclass(frozen=True)
 class MixedContentScan:
-    """The http:// URLs fetched by the final https page, if it is HTML."""
+    """The http:// URLs fetched by the final https page, if it is HTML; as JSON, its fields."""
 
     page: Optional[str]
-    items: tuple[MixedContent, ...]
     #: The page's CSP makes browsers fetch them over https instead.
-    upgraded: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "page": self.page,
-            "upgrade_insecure_requests": self.upgraded,
-            "items": [asdict(item) for item in self.items],
-        }
+    upgrade_insecure_requests: bool
+    items: tuple[MixedContent, ...]
 
 
 def scan_mixed_content(chain: Chain) -> MixedContentScan:
     """Parse the final page, when it is HTML served over https."""
     last = chain.hops[-1]
     if not last.body:
-        return MixedContentScan(None, (), False)
+        return MixedContentScan(None, False, ())
     parser = _SubresourceParser(last.url)
     parser.feed(last.body)
     parser.close()
@@ -122,4 +115,4 @@ def scan_mixed_content(chain: Chain) -> MixedContentScan:
     upgraded = parser.upgrades_insecure_requests or upgrades_insecure_requests(
         last.content_security_policy
     )
-    return MixedContentScan(last.url, unique, upgraded)
+    return MixedContentScan(last.url, upgraded, unique)

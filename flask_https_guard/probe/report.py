@@ -6,7 +6,7 @@ import ssl
 import textwrap
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 from ..findings import Finding, reaches, summary_line
@@ -42,27 +42,19 @@ class ProbeReport:
     mixed_content: MixedContentScan
     findings: tuple[Finding, ...]
 
-    @property
-    def url(self) -> str:
-        return self.chain.start.url
-
-    @property
-    def hops(self) -> tuple[Hop, ...]:
-        return self.chain.hops
-
     def failed(self, fail_level: str) -> bool:
         """Whether a finding reaches ``fail_level`` (one of :data:`LEVELS`)."""
         return any(reaches(finding.level, fail_level) for finding in self.findings)
 
     def as_dict(self, fail_level: str) -> dict[str, Any]:
         return {
-            "url": self.url,
+            "url": self.chain.start.url,
             "fail_level": fail_level,
             "passed": not self.failed(fail_level),
-            "hops": [hop.as_dict() for hop in self.hops],
+            "hops": [hop.as_dict() for hop in self.chain.hops],
             "subdomains": [hop.as_dict() for hop in self.subdomains],
             "preload": self.preload.as_dict(),
-            "mixed_content": self.mixed_content.as_dict(),
+            "mixed_content": asdict(self.mixed_content),
             "findings": [finding.as_dict() for finding in self.findings],
         }
 
@@ -110,8 +102,8 @@ def probe(
 
 def format_report(report: ProbeReport, fail_level: str, width: int = WIDTH) -> list[str]:
     """The report as lines for a terminal."""
-    lines = [f"Probe of {report.url}", ""]
-    for number, hop in enumerate(report.hops, start=1):
+    lines = [f"Probe of {report.chain.start.url}", ""]
+    for number, hop in enumerate(report.chain.hops, start=1):
         lines += _hop_lines(f"{number}.", hop)
     if report.chain.not_followed:
         lines.append(f"   not followed: {report.chain.not_followed}")
