@@ -111,14 +111,10 @@ def status_codes(statuses: dict[str, int]) -> str:
 def enforced(app: Flask, endpoint: str) -> bool:
     """Whether a mark on ``endpoint`` holds without a guard: its view's wrapper, or a
     blueprint's hook (copied to the app when the marked blueprint was registered)."""
-    if enforces_itself(app.view_functions.get(endpoint)):
-        return True
-    name = endpoint.rpartition(".")[0]
-    while name:
-        if any(enforces_itself(hook) for hook in app.before_request_funcs.get(name, ())):
-            return True
-        name = name.rpartition(".")[0]
-    return False
+    parts = endpoint.split(".")[:-1]  # "outer.inner.view" is in "outer.inner" and "outer"
+    blueprints = (".".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    hooks = [hook for name in blueprints for hook in app.before_request_funcs.get(name, ())]
+    return any(map(enforces_itself, [app.view_functions.get(endpoint), *hooks]))
 
 
 def route_policies(app: Flask) -> list[RoutePolicy]:
