@@ -140,24 +140,15 @@ def _normalize_host(name: str) -> Optional[str]:
     return name if _HOST_NAME.fullmatch(name) else None
 
 
-@dataclass(frozen=True)
-class Resolve:
-    """One ``--resolve HOST:PORT:ADDRESS`` entry: connect to ADDRESS for HOST:PORT."""
-
-    host: str
-    #: None matches every port (``HOST:*:ADDRESS``).
-    port: Optional[int]
-    address: str
-
-    def matches(self, target: Target) -> bool:
-        return self.host == target.host and self.port in (None, target.port)
+#: ``--resolve`` entries: (HOST, PORT) to ADDRESS; PORT None for ``HOST:*:ADDRESS``.
+Resolve = dict[tuple[str, Optional[int]], str]
 
 
-def parse_resolve(text: str) -> Resolve:
+def parse_resolve(text: str) -> tuple[tuple[str, Optional[int]], str]:
     """Read ``HOST:PORT:ADDRESS`` as curl does; PORT may be ``*``, ADDRESS an IPv6 in brackets.
 
     >>> parse_resolve("app.test:8443:127.0.0.1")
-    Resolve(host='app.test', port=8443, address='127.0.0.1')
+    (('app.test', 8443), '127.0.0.1')
     """
     host_text, _, rest = text.partition(":")
     port_text, _, address = rest.partition(":")
@@ -173,10 +164,10 @@ def parse_resolve(text: str) -> Resolve:
             "--resolve", f"{text!r}: ADDRESS must be an IP address, got {address!r}"
         ) from None
     if port_text == "*":
-        return Resolve(host, None, address)
+        return (host, None), address
     if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
         raise ProbeUsageError("--resolve", f"{text!r}: PORT must be 1-65535 or *")
-    return Resolve(host, int(port_text), address)
+    return (host, int(port_text)), address
 
 
 @dataclass(frozen=True)
@@ -191,11 +182,12 @@ class ProbeSettings:
     deadline: float
     #: Verifies certificates: the system's CAs, or only those of ``--cafile``.
     context: ssl.SSLContext
-    resolve: tuple[Resolve, ...] = ()
+    resolve: Resolve
 
     def address_for(self, target: Target) -> Optional[str]:
-        """The ``--resolve`` address for ``target``, or None to look its host up."""
-        return next((entry.address for entry in self.resolve if entry.matches(target)), None)
+        """The ``--resolve`` address for ``target`` (its port's, else ``*``'s), or None."""
+        exact = self.resolve.get((target.host, target.port))
+        return exact or self.resolve.get((target.host, None))
 
 
 # --- One hop ----------------------------------------------------------------

@@ -80,7 +80,7 @@ def probe(
     ['HP020']
     """
     start = parse_url(url)
-    resolved = tuple(parse_resolve(entry) for entry in resolve)
+    resolved = dict(parse_resolve(entry) for entry in resolve)
     named = {target.url: target for target in (parse_subdomain(n, start) for n in subdomains)}
     try:
         context = ssl.create_default_context(cafile=cafile)
