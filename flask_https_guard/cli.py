@@ -49,9 +49,7 @@ def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
             policy.rule,
             policy.endpoint,
             ",".join(policy.methods),
-            f"{policy.policy} {status_codes(policy.statuses)}"
-            if policy.statuses
-            else policy.policy,
+            f"{policy.policy} {status_codes(policy.statuses)}".rstrip(),
             policy.reason,
         ]
         for policy in policies

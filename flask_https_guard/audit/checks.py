@@ -75,7 +75,7 @@ def _check_guarded(app: Flask, guard: Guard) -> Iterator[Finding]:
     yield from _check_exempt_writes(app)
     yield from _check_unused_skips(app, guard)
     if options.enabled is not False:
-        yield from check_middleware(app, guard)
+        yield from _check_middleware(app, guard)
     if not options.permanent:
         yield Finding.of(
             "HG011",
@@ -301,7 +301,7 @@ def _check_templates(app: Flask) -> Iterator[Finding]:
 # --- the middleware around the app, as the guard recorded it at init_app ------------
 
 
-def check_middleware(app: Flask, guard: Guard) -> Iterator[Finding]:
+def _check_middleware(app: Flask, guard: Guard) -> Iterator[Finding]:
     """What the middleware around the app does to the guard's view of requests."""
     outer = layers(app.wsgi_app, stop=guard.outermost)[0] if guard.outermost else []
     yield from _check_scheme_source(guard, outer)

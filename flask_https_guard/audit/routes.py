@@ -104,7 +104,7 @@ def first_few(items: Sequence[str], shown: int = 3) -> str:
 
 
 def status_codes(statuses: dict[str, int]) -> str:
-    """The distinct statuses, sorted: "302/307"."""
+    """The distinct statuses, sorted: "302/307" ("" for none)."""
     return "/".join(str(code) for code in sorted(set(statuses.values())))
 
 
