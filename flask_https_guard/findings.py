@@ -110,9 +110,7 @@ def reaches(level: str, fail_level: str) -> bool:
 
 def summary_line(findings: Sequence[Finding], failed: bool, fail_level: str) -> str:
     """'0 errors, 1 warning, 3 info: passed (--fail-level error)', for check and probe."""
-    parts = []
-    for level in reversed(LEVELS):
-        number = sum(finding.level == level for finding in findings)
-        # "info" is uncountable.
-        parts.append(f"{number} {level if number == 1 or level == 'info' else level + 's'}")
+    counts = [(sum(f.level == level for f in findings), level) for level in reversed(LEVELS)]
+    # "info" is uncountable.
+    parts = [f"{n} {level if n == 1 or level == 'info' else level + 's'}" for n, level in counts]
     return f"{', '.join(parts)}: {'FAILED' if failed else 'passed'} (--fail-level {fail_level})"

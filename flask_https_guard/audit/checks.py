@@ -303,7 +303,7 @@ def _check_templates(app: Flask) -> Iterator[Finding]:
 
 def _check_middleware(app: Flask, guard: Guard) -> Iterator[Finding]:
     """What the middleware around the app does to the guard's view of requests."""
-    outer = layers(app.wsgi_app, stop=guard.outermost)[0] if guard.outermost else []
+    outer, _ = layers(app.wsgi_app, stop=guard.outermost)  # set at init_app when enabled
     yield from _check_scheme_source(guard, outer)
     served = [layer for layer in outer if not isinstance(layer, ProxyFix)]
     if served:

@@ -121,9 +121,7 @@ def route_policies(app: Flask) -> list[RoutePolicy]:
     """One entry per URL rule, sorted; a Flask-Talisman's redirects counted on top."""
     talisman = TalismanSettings.of(app)
     routes = guard_routes(app)
-    if talisman is None:
-        return routes
-    return [_with_talisman(app, talisman, route) for route in routes]
+    return routes if talisman is None else [_with_talisman(app, talisman, r) for r in routes]
 
 
 def guard_routes(app: Flask) -> list[RoutePolicy]:
