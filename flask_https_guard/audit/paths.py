@@ -43,8 +43,9 @@ class RuleExamples:
     def typical(self) -> list[Example]:
         """A few paths with different values; at least one, even if none routes here."""
         routed = [self.routed(path) for path in self.rendered]
+        first = self.rendered[0]
         found = [example for example in routed if example is not None]
-        return found or [self._example(self.rendered[0], self.methods[0])[0]]
+        return found or [Example(first, request_environ(self.base_url, first)["PATH_INFO"])]
 
     def under(self, prefix: str) -> Optional[Example]:
         """A path of the rule that is ``prefix`` (whole segments) or lies below it."""
@@ -64,14 +65,10 @@ class RuleExamples:
     def routed(self, path: str) -> Optional[Example]:
         """``path`` as an example if a request for it reaches the rule's endpoint."""
         for method in self.methods:
-            example, environ = self._example(path, method)
+            environ = request_environ(self.base_url, path, method)
             if self.base_url is None or self.guard.route(environ)[1] == self.rule.endpoint:
-                return example
+                return Example(path, environ["PATH_INFO"])
         return None
-
-    def _example(self, path: str, method: str) -> tuple[Example, dict[str, Any]]:
-        environ = request_environ(self.base_url, path, method)
-        return Example(path, environ["PATH_INFO"]), environ
 
 
 def rule_methods(rule: Rule) -> list[str]:
