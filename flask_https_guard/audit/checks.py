@@ -363,16 +363,13 @@ def _check_scheme_source(guard: Guard, outer: list[Any]) -> Iterator[Finding]:
     yours = [x for x in outer if isinstance(x, ProxyFix) and x.x_proto] + inner_fixes
     if yours and count:
         # Each ProxyFix reads the same, unchanged headers: the innermost has the last word.
-        if inner_fixes:
-            outcome = (
-                f"your ProxyFix(x_proto={inner_fixes[-1].x_proto}) is inside the guard, so it"
-                f" decides the scheme and trusted_proxies={count} has no effect on it"
-            )
-        else:
-            outcome = (
-                f"trusted_proxies={count} decides the scheme (its ProxyFix is the innermost)"
-                " and yours only changes what the outer layers see"
-            )
+        outcome = (
+            f"your ProxyFix(x_proto={inner_fixes[-1].x_proto}) is inside the guard, so it"
+            f" decides the scheme and trusted_proxies={count} has no effect on it"
+            if inner_fixes
+            else f"trusted_proxies={count} decides the scheme (its ProxyFix is the innermost)"
+            " and yours only changes what the outer layers see"
+        )
         wrapped = ", ".join(f"ProxyFix(x_for={x.x_for}, x_proto={x.x_proto})" for x in yours)
         yield Finding.of(
             "HG010",

@@ -61,10 +61,9 @@ class TalismanSettings:
     @classmethod
     def of(cls, app: Flask) -> Optional[TalismanSettings]:
         """The settings of the Talisman on ``app``, or None."""
-        # Only a Talisman the app already imported can be installed on it.
-        talisman_class = getattr(sys.modules.get("flask_talisman"), "Talisman", None)
-        if talisman_class is None:
-            return None
+        # Only a Talisman the app already imported can be installed on it; else (),
+        # which isinstance() matches with nothing.
+        talisman_class = getattr(sys.modules.get("flask_talisman"), "Talisman", ())
         hooks = chain(*app.before_request_funcs.values(), *app.after_request_funcs.values())
         owners = (getattr(hook, "__self__", None) for hook in hooks)
         talisman = next((owner for owner in owners if isinstance(owner, talisman_class)), None)
