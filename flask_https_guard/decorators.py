@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, TypeVar, Union, overload
 from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
-from .extension import OPTIONS
+from .extension import default_guard
 from .guard import EXTENSION_KEY, SECURE_SCHEMES, Guard, in_app
 from .marks import DECORATOR_NAMES, EXEMPT, REFUSE, REQUIRE, mark_enforcing, set_mark
 from .policy import decision_for_mark
@@ -182,11 +182,7 @@ def _guard_of_current_app() -> Guard:
             if guard is None:
                 # app_context().app is the app object itself, not the proxy.
                 app = current_app.app_context().app
-                # The app's HTTPS_GUARD_* config belongs to a guard it does not
-                # have; a bad value there must not break its requests.
-                guard = extensions[_DEFAULTS_KEY] = Guard(
-                    app, OPTIONS.resolve({"global_mode": False}, {})
-                )
+                guard = extensions[_DEFAULTS_KEY] = default_guard(app)
                 guard.log_once(
                     "no guard",
                     "App %r has views marked @require_https but no HTTPSGuard; they"

@@ -115,6 +115,13 @@ class HTTPSGuard:
 OPTIONS = Declaration(HTTPSGuard.__init__, exclude=tuple(RENAMED))
 
 
+def default_guard(app: Flask) -> Guard:
+    """The guard that marks enforce on an app without an HTTPSGuard: per-view
+    mode and the default options (the app's HTTPS_GUARD_* config belongs to a
+    guard it does not have; a bad value there must not break its requests)."""
+    return Guard(app, OPTIONS.resolve({"global_mode": False}, {}))
+
+
 class _CommandsOnDemand(click.Group):
     """``flask https-guard`` on ``app.cli``: the CLI module is imported when a command runs."""
 

@@ -50,6 +50,16 @@ def hsts_error(
     return None
 
 
+def hsts_value(max_age: int, include_subdomains: bool, preload: bool) -> str:
+    """The header value for a policy, spelled without checking it (see :func:`hsts_error`)."""
+    directives = [f"max-age={max_age}"]
+    if include_subdomains:
+        directives.append("includeSubDomains")
+    if preload:
+        directives.append("preload")
+    return "; ".join(directives)
+
+
 class HSTSPolicy:
     """An HTTP Strict Transport Security policy (RFC 6797); ``str()`` is the header value.
 
@@ -73,12 +83,7 @@ class HSTSPolicy:
         self.max_age = max_age
         self.include_subdomains = include_subdomains
         self.preload = preload
-        directives = [f"max-age={max_age}"]
-        if include_subdomains:
-            directives.append("includeSubDomains")
-        if preload:
-            directives.append("preload")
-        self.value = "; ".join(directives)
+        self.value = hsts_value(max_age, include_subdomains, preload)
 
     def __str__(self) -> str:
         return self.value

@@ -14,8 +14,9 @@ from typing import Any, Optional
 from flask import Flask
 from werkzeug.routing import Rule
 
-from ..extension import OPTIONS
+from ..extension import default_guard
 from ..guard import EXTENSION_KEY, Guard
+from ..headers import hsts_value
 from ..marks import enforces_itself
 from ..policy import status_for
 from .paths import RuleExamples, rule_methods
@@ -71,11 +72,11 @@ class TalismanSettings:
             return None
         hsts = None
         if talisman.strict_transport_security:
-            hsts = f"max-age={talisman.strict_transport_security_max_age}"
-            if talisman.strict_transport_security_include_subdomains:
-                hsts += "; includeSubDomains"
-            if talisman.strict_transport_security_preload:
-                hsts += "; preload"
+            hsts = hsts_value(
+                talisman.strict_transport_security_max_age,
+                talisman.strict_transport_security_include_subdomains,
+                talisman.strict_transport_security_preload,
+            )
         status = 301 if talisman.force_https_permanent else 302
         return cls(bool(talisman.force_https), status, hsts)
 
@@ -90,7 +91,7 @@ class TalismanSettings:
 def app_guard(app: Flask) -> Guard:
     """The app's guard; without one, the defaults its marks enforce (``extension`` None)."""
     guard = app.extensions.get(EXTENSION_KEY)
-    return guard if guard is not None else Guard(app, OPTIONS.resolve({"global_mode": False}, {}))
+    return guard if guard is not None else default_guard(app)
 
 
 def sorted_rules(app: Flask) -> list[Rule]:
