@@ -90,6 +90,12 @@ def guarded_app(https_port: int, **options: Any) -> Flask:
         # Relative URLs resolve against <base>, here a plain-HTTP host.
         return '<base href="http://static.test/assets/"><img src="logo.png"><a href="x">x</a>'
 
+    @app.get("/charset/<name>")
+    def charset(name: str) -> Response:
+        # A charset the page's bytes cannot be decoded with: the scan reads them as UTF-8.
+        page = '<!doctype html><p>Caf\u00e9</p><img src="http://cdn.test/logo.png">'
+        return Response(page.encode(), content_type=f"text/html; charset={name}")
+
     HTTPSGuard(app, redirect_port=https_port, **options)
     return app
 
@@ -476,6 +482,23 @@ def test_relative_urls_resolve_against_a_plain_http_base(sites: Sites) -> None:
     assert levels(report) == {"HP051": "warning"}
 
 
+@pytest.mark.parametrize("charset", ["idna", "base64", "no-such-charset"])
+def test_page_in_an_unknown_or_non_text_charset_is_read_as_utf8(sites: Sites, charset: str) -> None:
+    """idna and base64 are codecs but not text encodings: decoding with them raised once."""
+    url = sites.http("app.test", f"/charset/{charset}")
+    status, report = run_json(sites.args(url))
+
+    assert status == 1
+    assert report["mixed_content"]["page"] == sites.https("app.test", f"/charset/{charset}")
+    assert [item["url"] for item in report["mixed_content"]["items"]] == [
+        "http://cdn.test/logo.png"
+    ]
+    assert levels(report) == {"HP051": "warning"}
+    lines = run(sites.args(url)).output.splitlines()
+    assert "  passive <img src> http://cdn.test/logo.png" in lines
+    assert lines[-1] == "0 errors, 1 warning, 0 info: FAILED (--fail-level warning)"
+
+
 # --- Certificates -----------------------------------------------------------------
 
 
@@ -609,6 +632,65 @@ def test_without_subdomains_the_verdict_says_none_was_checked(sites: Sites) -> N
     lines = result.output.splitlines()
     assert "includeSubDomains for app.test: not checked (--subdomain NAME checks one)" in lines
     assert "covers only" not in result.output
+
+
+# --- --resolve ---------------------------------------------------------------------
+
+# Nothing listens there: only LOOPBACK has the sites (all of 127/8 is loopback on Linux).
+NOWHERE = "127.0.0.2"
+
+
+def resolve_args(sites: Sites, *entries: str) -> list[str]:
+    """Probe app.test over plain HTTP with only these --resolve entries."""
+    resolve = [f"--resolve={entry}" for entry in entries]
+    return [sites.http("app.test"), f"--cafile={sites.ca_file}", *resolve]
+
+
+def addresses(report: dict[str, Any]) -> list[str]:
+    """Each hop's address: the one it reached, else the --resolve one it could not reach."""
+    refused = f"(connecting to {NOWHERE}, from --resolve)"
+    return [
+        hop["address"] or (NOWHERE if refused in hop["error"] else "?") for hop in report["hops"]
+    ]
+
+
+@pytest.mark.parametrize("exact_first", [True, False])
+def test_resolve_port_entry_wins_over_the_wildcard_in_any_order(
+    sites: Sites, exact_first: bool
+) -> None:
+    """As curl: HOST:PORT first, HOST:* only for the ports no entry names."""
+    exact = f"app.test:{sites.http_port}:{LOOPBACK}"
+    wildcard = f"app.test:*:{NOWHERE}"
+    entries = (exact, wildcard) if exact_first else (wildcard, exact)
+    status, report = run_json(resolve_args(sites, *entries))
+
+    assert status == 1
+    # The http port is named, so LOOPBACK; the https port is not, so the wildcard's address.
+    assert addresses(report) == [LOOPBACK, NOWHERE]
+    assert [hop["status"] for hop in report["hops"]] == [302, None]
+    assert levels(report)["HP040"] == "error"
+
+
+@pytest.mark.parametrize(("first", "last"), [(NOWHERE, LOOPBACK), (LOOPBACK, NOWHERE)])
+def test_resolve_repeated_for_a_port_takes_the_last_entry(
+    sites: Sites, first: str, last: str
+) -> None:
+    status, report = run_json(
+        resolve_args(
+            sites,
+            f"app.test:{sites.http_port}:{first}",
+            f"app.test:{sites.http_port}:{last}",
+            f"app.test:{sites.https_port}:{LOOPBACK}",
+        )
+    )
+
+    assert addresses(report)[0] == last
+    if last == LOOPBACK:
+        assert status == 0, report["findings"]
+        assert [hop["status"] for hop in report["hops"]] == [302, 200]
+    else:
+        assert status == 1
+        assert levels(report)["HP040"] == "error"
 
 
 # --- Unreachable and bad input ------------------------------------------------

@@ -53,7 +53,8 @@ from .report import WIDTH, format_report, probe
     multiple=True,
     metavar="HOST:PORT:ADDRESS",
     help="Connect to ADDRESS for HOST:PORT (PORT may be *) but keep HOST for the Host"
-    " header, SNI and the certificate check, as curl does. Repeatable.",
+    " header, SNI and the certificate check, as curl does. Repeatable: HOST:PORT wins over"
+    " HOST:* whatever their order, and a repeated HOST:PORT takes its last ADDRESS.",
 )
 @click.option(
     "--subdomain",
