@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 from collections.abc import Sequence
 
 import click
@@ -15,14 +14,13 @@ from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
 from .audit import check_app, route_policies
 from .audit.routes import status_codes
-from .findings import LEVELS, reaches, summary_line
+from .findings import echo_report, json_option, report_options
 from .probe import probe_command
 
 #: The width used when there is no terminal (output to a pipe or a file).
 _FALLBACK_WIDTH = 80
 #: Narrower than this, tables and wrapped findings stop being readable.
 _MIN_WIDTH = 40
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
 @click.group("https-guard")
@@ -35,7 +33,7 @@ https_guard.add_command(probe_command)
 
 
 @https_guard.command("routes")
-@_json_option
+@json_option
 @with_appcontext
 @pass_script_info
 def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
@@ -59,14 +57,7 @@ def routes_command(script_info: ScriptInfo, as_json: bool) -> None:
 
 
 @https_guard.command("check")
-@_json_option
-@click.option(
-    "--fail-level",
-    type=click.Choice(LEVELS),
-    default="error",
-    show_default=True,
-    help="Exit with status 1 when a finding reaches this level.",
-)
+@report_options(default_fail_level="error")
 @with_appcontext
 @pass_script_info
 def check_command(script_info: ScriptInfo, as_json: bool, fail_level: str) -> None:
@@ -74,27 +65,8 @@ def check_command(script_info: ScriptInfo, as_json: bool, fail_level: str) -> No
     # The app Flask's CLI loaded (and cached), whose context with_appcontext pushed.
     app = script_info.load_app()
     findings = check_app(app)
-    failed = any(reaches(finding.level, fail_level) for finding in findings)
-    if as_json:
-        report = {
-            "app": app.name,
-            "fail_level": fail_level,
-            "passed": not failed,
-            "findings": [finding.as_dict() for finding in findings],
-        }
-        click.echo(json.dumps(report, indent=2))
-    else:
-        width = _terminal_width()
-        for finding in findings:
-            click.echo(_wrap(f"{finding.id} {finding.level:<7} {finding.message}", width))
-            click.echo(_wrap(f"{'':14}hint: {finding.hint}", width))
-        click.echo("\n" + summary_line(findings, failed, fail_level))
-    if failed:
-        raise SystemExit(1)
-
-
-def _wrap(text: str, width: int) -> str:
-    return textwrap.fill(text, width, subsequent_indent=" " * 14)
+    data = {"app": app.name, "findings": [finding.as_dict() for finding in findings]}
+    echo_report(findings, fail_level, as_json, data, _terminal_width())
 
 
 def _terminal_width() -> int:

@@ -1,4 +1,5 @@
-"""Findings of ``flask https-guard check`` (HG) and ``probe`` (HP), and their one registry.
+"""Findings of ``flask https-guard check`` (HG) and ``probe`` (HP), their one registry,
+and the options and output the two commands share.
 
 An ID keeps its meaning across releases; one whose meaning is gone is retired, never
 reused. ``--fail-level`` picks the lowest level that fails.
@@ -6,9 +7,13 @@ reused. ``--fail-level`` picks the lowest level that fails.
 
 from __future__ import annotations
 
+import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional, TypeVar
+
+import click
 
 #: Finding levels, least severe first.
 LEVELS = ("info", "warning", "error")
@@ -101,6 +106,51 @@ class Finding:
     def as_dict(self) -> dict[str, str]:
         """The finding as JSON-ready data."""
         return asdict(self)
+
+
+#: ``--json``, which every command takes.
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def report_options(default_fail_level: str) -> Callable[[_Command], _Command]:
+    """``--json`` and ``--fail-level``, the options of both commands that report findings."""
+    fail_level_option = click.option(
+        "--fail-level",
+        type=click.Choice(LEVELS),
+        default=default_fail_level,
+        show_default=True,
+        help="Exit with status 1 when a finding reaches this level.",
+    )
+    return lambda command: json_option(fail_level_option(command))
+
+
+def echo_report(
+    findings: Sequence[Finding],
+    fail_level: str,
+    as_json: bool,
+    data: dict[str, Any],
+    width: int,
+    lines: Sequence[str] = (),
+) -> None:
+    """Print ``data`` as JSON, or ``lines`` then the findings as text; exit 1 at ``fail_level``."""
+    failed = any(reaches(finding.level, fail_level) for finding in findings)
+    if as_json:
+        click.echo(json.dumps({**data, "fail_level": fail_level, "passed": not failed}, indent=2))
+    else:
+        wrapped = [
+            textwrap.fill(text, width, subsequent_indent=" " * 14, break_on_hyphens=False)
+            for finding in findings
+            for text in (
+                f"{finding.id} {finding.level:<7} {finding.message}",
+                f"{'':14}hint: {finding.hint}",
+            )
+        ]
+        sections = [lines, wrapped, [summary_line(findings, failed, fail_level)]]
+        click.echo("\n\n".join("\n".join(section) for section in sections if section))
+    if failed:
+        raise SystemExit(1)
 
 
 def reaches(level: str, fail_level: str) -> bool:

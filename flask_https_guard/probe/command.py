@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from typing import Any
 
 import click
 
-from ..findings import LEVELS
+from ..findings import echo_report, report_options
 from .hops import DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ProbeUsageError
 from .report import WIDTH, format_report, probe
 
 
 @click.command("probe", context_settings={"show_default": True})
 @click.argument("url")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@click.option(
-    "--fail-level",
-    type=click.Choice(LEVELS),
-    default="warning",
-    help="Exit with status 1 when a finding reaches this level.",
-)
+@report_options(default_fail_level="warning")
 @click.option(
     "--cafile",
     type=click.Path(exists=True, dir_okay=False),
@@ -84,10 +77,6 @@ def probe_command(url: str, as_json: bool, fail_level: str, **settings: Any) -> 
         report = probe(url, **settings)
     except ProbeUsageError as error:
         raise click.BadParameter(str(error), param_hint=error.option) from None
-    if as_json:
-        click.echo(json.dumps(report.as_dict(fail_level), indent=2))
-    else:
-        width = min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns)
-        click.echo("\n".join(format_report(report, fail_level, width)))
-    if report.failed(fail_level):
-        raise SystemExit(1)
+    width = min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns)
+    lines = format_report(report, width)
+    echo_report(report.findings, fail_level, as_json, report.as_dict(), width, lines)

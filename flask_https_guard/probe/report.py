@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from ..findings import Finding, reaches, summary_line
+from ..findings import Finding
 from .findings import check
 from .hops import (
     DEFAULT_MAX_REDIRECTS,
@@ -42,15 +42,9 @@ class ProbeReport:
     mixed_content: MixedContentScan
     findings: tuple[Finding, ...]
 
-    def failed(self, fail_level: str) -> bool:
-        """Whether a finding reaches ``fail_level`` (one of :data:`LEVELS`)."""
-        return any(reaches(finding.level, fail_level) for finding in self.findings)
-
-    def as_dict(self, fail_level: str) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "url": self.chain.start.url,
-            "fail_level": fail_level,
-            "passed": not self.failed(fail_level),
             "hops": [hop.as_dict() for hop in self.chain.hops],
             "subdomains": [hop.as_dict() for hop in self.subdomains],
             "preload": self.preload.as_dict(),
@@ -100,8 +94,8 @@ def probe(
 # --- Human output -----------------------------------------------------------
 
 
-def format_report(report: ProbeReport, fail_level: str, width: int = WIDTH) -> list[str]:
-    """The report as lines for a terminal."""
+def format_report(report: ProbeReport, width: int = WIDTH) -> list[str]:
+    """What the probe saw, as lines for a terminal: the findings follow them."""
     lines = [f"Probe of {report.chain.start.url}", ""]
     for number, hop in enumerate(report.chain.hops, start=1):
         lines += _hop_lines(f"{number}.", hop)
@@ -130,12 +124,6 @@ def format_report(report: ProbeReport, fail_level: str, width: int = WIDTH) -> l
         lines += [
             f"  {item.kind:<8}<{item.tag} {item.attribute}> {item.url}" for item in scan.items
         ]
-
-    lines.append("")
-    for finding in report.findings:
-        lines.append(_wrap(f"{finding.id} {finding.level:<7} {finding.message}", width, 14))
-        lines.append(_wrap(f"{'':14}hint: {finding.hint}", width, 14))
-    lines.append(summary_line(report.findings, report.failed(fail_level), fail_level))
     return lines
 
 
