@@ -105,3 +105,21 @@ def test_quick_run_refuses_to_write_the_committed_report():
     )
     assert result.returncode != 0
     assert "never writes the committed BENCHMARKS.md" in result.stderr
+
+
+def test_instruction_counts_come_from_the_benchmark_cases(tmp_path):
+    """benchmarks/instructions.py counts a request of two cases under valgrind."""
+    require_program("valgrind")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import instructions
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    cases = [
+        instructions.Case("secure", "bare", "https"),
+        instructions.Case("secure", "global", "https"),
+    ]
+    counts = instructions.count_all(cases, requests=3)
+    bare, guarded = (counts[case.name].per_request for case in cases)
+    # A request is hundreds of thousands of instructions; the guard adds some.
+    assert 50_000 < bare < guarded < 2 * bare
