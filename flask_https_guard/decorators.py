@@ -92,37 +92,26 @@ def _enforcing(view: Callable[..., Any], mark: str) -> Callable[..., Any]:
         found = environ.get("werkzeug.request")
         return in_app(guard.answer_in_app(environ, endpoint, found, decision, routed_here), guard)
 
-    # The secure path on a guarded app is the common one: a lookup and two checks.
+    run = view
     if inspect.iscoroutinefunction(view):
+        # The wrapper itself is plain, so Flask calls it directly: it hands an
+        # async view to the app's ensure_sync, as Flask would have.
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return current_app.ensure_sync(view)(*args, **kwargs)
 
-        @functools.wraps(view)
-        async def enforce_https_async(*args: Any, **kwargs: Any) -> Any:
-            environ = request.environ
-            guard = find_guard(environ)
-            if environ["wsgi.url_scheme"] not in SECURE_SCHEMES:
-                answer = answer_plain_http(guard, environ)
-                if answer is not None:
-                    return answer
-            elif guard.extension is None:
-                return _with_headers(guard, environ, await view(*args, **kwargs))
-            return await view(*args, **kwargs)
+    # The secure path on a guarded app is the common one: a lookup and two checks.
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        environ = request.environ
+        guard = find_guard(environ)
+        if environ["wsgi.url_scheme"] not in SECURE_SCHEMES:
+            answer = answer_plain_http(guard, environ)
+            if answer is not None:
+                return answer
+        elif guard.extension is None:
+            return _with_headers(guard, environ, run(*args, **kwargs))
+        return run(*args, **kwargs)
 
-        wrapper: Callable[..., Any] = enforce_https_async
-    else:
-
-        @functools.wraps(view)
-        def enforce_https(*args: Any, **kwargs: Any) -> Any:
-            environ = request.environ
-            guard = find_guard(environ)
-            if environ["wsgi.url_scheme"] not in SECURE_SCHEMES:
-                answer = answer_plain_http(guard, environ)
-                if answer is not None:
-                    return answer
-            elif guard.extension is None:
-                return _with_headers(guard, environ, view(*args, **kwargs))
-            return view(*args, **kwargs)
-
-        wrapper = enforce_https
     mark_enforcing(wrapper)
     return wrapper
 

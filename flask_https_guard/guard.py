@@ -233,8 +233,7 @@ class Guard:
         if not self.policy.decide(endpoint, environ.get("PATH_INFO", "")).guarded:
             return None
         target = RedirectTarget(self.app, canonical, self.options.redirect_port)
-        status = 301 if environ["REQUEST_METHOD"] in ("GET", "HEAD") else 308
-        return Redirect(status, target.url(environ))
+        return Redirect(status_for(environ["REQUEST_METHOD"], True), target.url(environ))
 
     # --- logged once -------------------------------------------------------
 
