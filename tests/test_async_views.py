@@ -86,3 +86,37 @@ def test_trusted_proxy_with_async_view():
     response = client.get("/data", "http://app.test", headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 200
     assert response.headers[HSTS] == "max-age=31536000"
+
+
+def bare_async_app(app_class=Flask) -> Flask:
+    app = app_class(__name__)
+
+    @app.route("/account", methods=["GET", "POST"])
+    @require_https
+    async def account():
+        return "account"
+
+    return app
+
+
+def test_async_view_marked_without_a_guard_enforces_itself():
+    client = bare_async_app().test_client()
+    assert client.get("/account").status_code == 302
+    assert client.post("/account").status_code == 307
+    response = client.get("/account", base_url="https://app.test")
+    assert response.get_data(as_text=True) == "account"
+    assert response.headers[HSTS] == "max-age=31536000"
+
+
+def test_async_marked_view_runs_through_the_apps_ensure_sync():
+    ran = []
+
+    class CustomRunner(Flask):
+        def ensure_sync(self, func):
+            ran.append(func.__name__)
+            return super().ensure_sync(func)
+
+    app = bare_async_app(CustomRunner)
+    HTTPSGuard(app, global_mode=False)
+    assert app.test_client().get("/account", base_url=HTTPS).status_code == 200
+    assert "account" in ran
