@@ -189,23 +189,21 @@ def _preload_findings(status: PreloadStatus) -> Iterator[Finding]:
     unmet = "; ".join(
         requirement.name for requirement in status.requirements if requirement.met is False
     )
-    if not unmet:
-        return
-    if status.requested:
+    if unmet and status.requested:
         yield Finding.of(
             "HP020",
             f"{status.host} asks for HSTS preloading but does not meet the list's"
             f" requirements: {unmet}",
             "hstspreload.org refuses (or later removes) a domain until every requirement is met.",
         )
-    else:
-        yield Finding(
+    elif unmet:
+        yield Finding.of(
             "HP020",
-            "info",
             f"{status.host} is not ready for the HSTS preload list: {unmet}",
             "Preloading is optional. Once HSTS has run with a long max-age, add"
             " includeSubDomains and preload (HTTPSGuard: hsts_include_subdomains=True,"
             " hsts_preload=True) and submit the registrable domain at hstspreload.org.",
+            level="info",
         )
 
 
@@ -227,9 +225,9 @@ def _mixed_content_findings(scan: MixedContentScan) -> Iterator[Finding]:
             "Change them to https:// (or relative) URLs so that clients without CSP stay"
             " secure too, and make sure each host serves https.",
         )
-    active = [item for item in left if item.kind == ACTIVE]
-    passive = [item for item in left if item.kind == PASSIVE]
-    forms = [item for item in left if item.kind == FORM]
+    active, passive, forms = (
+        [item for item in left if item.kind == kind] for kind in (ACTIVE, PASSIVE, FORM)
+    )
     fix = (
         "Load them from https:// (or relative) URLs, or send Content-Security-Policy:"
         " upgrade-insecure-requests (HTTPSGuard: upgrade_insecure_requests=True)."
@@ -262,7 +260,7 @@ def _examples(items: Sequence[MixedContent], limit: int = 3) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def _chain_findings(chain: Chain, max_redirects: int) -> Iterator[Finding]:
+def _chain_findings(chain: Chain) -> Iterator[Finding]:
     last = chain.hops[-1]
     if chain.stopped == LOOP:
         yield Finding.of(
@@ -275,7 +273,8 @@ def _chain_findings(chain: Chain, max_redirects: int) -> Iterator[Finding]:
     elif chain.stopped == TOO_MANY:
         yield Finding.of(
             "HP061",
-            f"more than {max_redirects} redirect(s); stopped before {chain.not_followed}",
+            # Following stopped on the hop after --max-redirects redirects.
+            f"more than {len(chain.hops) - 1} redirect(s); stopped before {chain.not_followed}",
             "Redirect http:// to the final https:// URL in one or two hops (or allow more"
             " with --max-redirects).",
         )
@@ -289,11 +288,7 @@ def _chain_findings(chain: Chain, max_redirects: int) -> Iterator[Finding]:
 
 
 def check(
-    chain: Chain,
-    subdomains: Sequence[Hop],
-    preload: PreloadStatus,
-    scan: MixedContentScan,
-    max_redirects: int,
+    chain: Chain, subdomains: Sequence[Hop], preload: PreloadStatus, scan: MixedContentScan
 ) -> tuple[Finding, ...]:
     """Every finding for one probe, sorted by ID."""
     findings = [
@@ -302,6 +297,6 @@ def check(
         *_preload_findings(preload),
         *_connection_findings(chain, subdomains),
         *_mixed_content_findings(scan),
-        *_chain_findings(chain, max_redirects),
+        *_chain_findings(chain),
     ]
     return tuple(sorted(findings, key=lambda finding: finding.id))

@@ -87,7 +87,7 @@ def probe(
     checked = tuple(fetch(target, settings) for target in named.values())
     preload = preload_status(chain, checked)
     scan = scan_mixed_content(chain)
-    findings = check(chain, checked, preload, scan, max_redirects)
+    findings = check(chain, checked, preload, scan)
     return ProbeReport(chain, checked, preload, scan, findings)
 
 
