@@ -11,8 +11,9 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from ..findings import Finding
+from ..headers import PRELOAD_MIN_MAX_AGE
 from .hops import LOOP, NO_LOCATION, TOO_MANY, Chain, Hop, first_https_responses
-from .hsts import PRELOAD_MIN_MAX_AGE, PreloadStatus, parse_hsts
+from .hsts import PreloadStatus, parse_hsts
 from .mixed_content import ACTIVE, FORM, PASSIVE, MixedContent, MixedContentScan
 
 #: A certificate with fewer days left than this gives a warning (HP034).

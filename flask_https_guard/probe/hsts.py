@@ -7,10 +7,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
+from ..headers import PRELOAD_MIN_MAX_AGE
 from .hops import Chain, Hop, first_https_responses
-
-#: The HSTS preload list's minimum max-age: one year, in seconds.
-PRELOAD_MIN_MAX_AGE = 31536000
 
 
 @dataclass(frozen=True)
@@ -138,6 +136,7 @@ def preload_status(chain: Chain, subdomains: Sequence[Hop] = ()) -> PreloadStatu
     )
     header = parse_hsts(https_hop.hsts) if https_hop and https_hop.hsts else None
     max_age = header.max_age if header else None
+    covers, requested = bool(header and header.include_subdomains), bool(header and header.preload)
     requirements = [
         Requirement("http redirects to https on the same host", *redirect),
         Requirement(f"https://{host} answers with a valid certificate", served, reached),
@@ -151,13 +150,9 @@ def preload_status(chain: Chain, subdomains: Sequence[Hop] = ()) -> PreloadStatu
             max_age is not None and max_age >= PRELOAD_MIN_MAX_AGE,
             "absent" if max_age is None else f"max-age={max_age}",
         ),
+        Requirement("includeSubDomains", covers, "present" if covers else "absent"),
+        Requirement("preload", requested, "present" if requested else "absent"),
     ]
-    requested = bool(header and header.preload)
-    for name, present in (
-        ("includeSubDomains", bool(header and header.include_subdomains)),
-        ("preload", requested),
-    ):
-        requirements.append(Requirement(name, present, "present" if present else "absent"))
     names = tuple(hop.target.authority for hop in subdomains)
     failing = tuple(hop.target.authority for hop in subdomains if hop.error)
     if subdomains:
