@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Optional
 from urllib.parse import quote, urljoin, urlsplit
 
+from ..location import split_host
+
 #: Only this much of an HTML page is read and scanned for mixed content.
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TIMEOUT = 10.0
@@ -27,7 +29,6 @@ DEFAULT_MAX_REDIRECTS = 10
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*", re.ASCII)
 # Everything RFC 3986 allows in a path and query, '%' included so that
 # existing escapes survive; anything else (spaces, non-ASCII) is escaped.
 _SAFE_IN_TARGET = "!#$%&'()*+,/:;=?@[]~"
@@ -127,17 +128,13 @@ def parse_subdomain(text: str, parent: Target) -> Target:
 
 
 def _normalize_host(name: str) -> Optional[str]:
+    # Checked as the guard checks a Host header: IPv6 in brackets, a name IDNA-encoded.
     name = name.rstrip(".").lower()
-    if ":" in name:
-        try:
-            return str(ipaddress.IPv6Address(name))
-        except ValueError:
-            return None
     try:
-        name = name.encode("idna").decode("ascii")
+        split = split_host(f"[{name}]" if ":" in name else name.encode("idna").decode("ascii"))
     except UnicodeError:
         return None
-    return name if _HOST_NAME.fullmatch(name) else None
+    return split[0].strip("[]") if split else None
 
 
 #: ``--resolve`` entries: (HOST, PORT) to ADDRESS; PORT None for ``HOST:*:ADDRESS``.
@@ -382,23 +379,17 @@ class Chain:
 
 def follow(start: Target, settings: ProbeSettings) -> Chain:
     """Request ``start`` and each Location in turn, never the same URL twice."""
-    hops: list[Hop] = []
-    seen = {start.url}
-    target = start
-    while True:
-        hop = fetch(target, settings)
-        hops.append(hop)
-        if not hop.is_redirect:
-            return Chain(start, tuple(hops))
-        following = hop.redirect_target()
+    hops = [fetch(start, settings)]
+    while hops[-1].is_redirect:
+        following = hops[-1].redirect_target()
         if following is None:
             return Chain(start, tuple(hops), NO_LOCATION)
-        if following.url in seen:
+        if following.url in (hop.url for hop in hops):
             return Chain(start, tuple(hops), LOOP, following.url)
         if len(hops) > settings.max_redirects:
             return Chain(start, tuple(hops), TOO_MANY, following.url)
-        seen.add(following.url)
-        target = following
+        hops.append(fetch(following, settings))
+    return Chain(start, tuple(hops))
 
 
 def first_https_responses(chain: Chain) -> dict[str, Hop]:
