@@ -26,6 +26,7 @@ _FETCHED_ATTRIBUTES: dict[str, tuple[tuple[str, str], ...]] = {
     "track": (("src", PASSIVE),),
     "form": (("action", FORM),),
     "button": (("formaction", FORM),),
+    "input": (("formaction", FORM),),  # and src, for type=image
 }
 _ACTIVE_LINK_RELS = frozenset({"stylesheet", "preload", "modulepreload", "manifest"})
 _PASSIVE_LINK_RELS = frozenset({"icon", "apple-touch-icon"})
@@ -68,15 +69,10 @@ class _SubresourceParser(HTMLParser):
 def _fetched_attributes(tag: str, values: dict[str, str]) -> tuple[tuple[str, str], ...]:
     if tag == "link":
         rels = set(values.get("rel", "").lower().split())
-        if rels & _ACTIVE_LINK_RELS:
-            return (("href", ACTIVE),)
-        if rels & _PASSIVE_LINK_RELS:
-            return (("href", PASSIVE),)
-        return ()
-    if tag == "input":
-        if values.get("type", "").lower() == "image":
-            return (("formaction", FORM), ("src", PASSIVE))
-        return (("formaction", FORM),)
+        kind = ACTIVE if rels & _ACTIVE_LINK_RELS else PASSIVE if rels & _PASSIVE_LINK_RELS else ""
+        return (("href", kind),) if kind else ()
+    if tag == "input" and values.get("type", "").lower() == "image":
+        return (("formaction", FORM), ("src", PASSIVE))
     return _FETCHED_ATTRIBUTES.get(tag, ())
 
 
