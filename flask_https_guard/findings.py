@@ -135,7 +135,7 @@ def echo_report(
     lines: Sequence[str] = (),
 ) -> None:
     """Print ``data`` as JSON, or ``lines`` then the findings as text; exit 1 at ``fail_level``."""
-    failed = any(reaches(finding.level, fail_level) for finding in findings)
+    failed = any(LEVELS.index(f.level) >= LEVELS.index(fail_level) for f in findings)
     if as_json:
         click.echo(json.dumps({**data, "fail_level": fail_level, "passed": not failed}, indent=2))
     else:
@@ -151,11 +151,6 @@ def echo_report(
         click.echo("\n\n".join("\n".join(section) for section in sections if section))
     if failed:
         raise SystemExit(1)
-
-
-def reaches(level: str, fail_level: str) -> bool:
-    """Whether a finding of ``level`` is at or above ``fail_level``."""
-    return LEVELS.index(level) >= LEVELS.index(fail_level)
 
 
 def summary_line(findings: Sequence[Finding], failed: bool, fail_level: str) -> str:

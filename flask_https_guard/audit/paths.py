@@ -42,9 +42,8 @@ class RuleExamples:
 
     def typical(self) -> list[Example]:
         """A few paths with different values; at least one, even if none routes here."""
-        routed = [self.routed(path) for path in self.rendered]
+        found = [example for example in map(self.routed, self.rendered) if example is not None]
         first = self.rendered[0]
-        found = [example for example in routed if example is not None]
         return found or [Example(first, request_environ(self.base_url, first)["PATH_INFO"])]
 
     def under(self, prefix: str) -> Optional[Example]:
@@ -106,10 +105,6 @@ def _values(app: Any, variable: re.Match[str]) -> list[str]:
 
 
 def _render(text: str, values: list[list[str]], choice: int) -> str:
-    each = iter(values)
-
-    def value(_: re.Match[str]) -> str:
-        options = next(each)
-        return options[min(choice, len(options) - 1)]
-
-    return _VARIABLE.sub(value, text)
+    # Each variable takes its ``choice``-th value, or its last when it has fewer.
+    chosen = iter([options[min(choice, len(options) - 1)] for options in values])
+    return _VARIABLE.sub(lambda _: next(chosen), text)

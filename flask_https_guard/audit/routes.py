@@ -90,8 +90,7 @@ class TalismanSettings:
 
 def app_guard(app: Flask) -> Guard:
     """The app's guard; without one, the defaults its marks enforce (``extension`` None)."""
-    guard = app.extensions.get(EXTENSION_KEY)
-    return guard if guard is not None else default_guard(app)
+    return app.extensions.get(EXTENSION_KEY) or default_guard(app)
 
 
 def sorted_rules(app: Flask) -> list[Rule]:
@@ -144,18 +143,14 @@ def _route(guard: Guard, rule: Rule) -> RoutePolicy:
             "not guarded", "no HTTPSGuard" if unguarded else "guard inactive (disabled or debug)"
         )
     examples = RuleExamples(guard, rule)
-    samples = examples.typical()
-    for skip in guard.options.skips:
-        example = examples.under(skip)
-        if example is not None and example not in samples:
-            samples.append(example)
+    under_skips = [examples.under(skip) for skip in guard.options.skips]
+    samples = list(dict.fromkeys([*examples.typical(), *filter(None, under_skips)]))
     decided = [(ex.path, guard.policy.decide(rule.endpoint, ex.path_info)) for ex in samples]
     guarded = [decision for _, decision in decided if decision.guarded]
     if not guarded:
         decision = decided[0][1]
-        if unguarded and not decision.explicit:
-            return entry("not guarded", "no HTTPSGuard")
-        return entry("exempt" if decision.explicit else "not guarded", decision.reason)
+        reason = "no HTTPSGuard" if unguarded and not decision.explicit else decision.reason
+        return entry("exempt" if decision.explicit else "not guarded", reason)
     decision = guarded[0]
     if unguarded and not enforced(guard.app, rule.endpoint):
         reason = (
@@ -185,12 +180,11 @@ def _with_talisman(app: Flask, talisman: TalismanSettings, route: RoutePolicy) -
     """``route`` with what Talisman adds where the guard serves plain HTTP."""
     if not talisman.overrules(app, route):
         return route
+    status = talisman.status
     if route.policy == "partly exempt":
-        reason = (
-            f"{route.reason}; Flask-Talisman's force_https redirects those with {talisman.status}"
-        )
+        reason = f"{route.reason}; Flask-Talisman's force_https redirects those with {status}"
         codes = route.statuses
     else:
         reason = f"Flask-Talisman force_https (the guard: {route.policy}, {route.reason})"
-        codes = dict.fromkeys(route.methods, talisman.status)
+        codes = dict.fromkeys(route.methods, status)
     return RoutePolicy(route.rule, route.endpoint, route.methods, "redirect", codes, reason)
