@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Optional
 from urllib.parse import quote, urljoin, urlsplit
 
+from ..headers import CSP_HEADER, HSTS_HEADER
 from ..location import split_host
 
 #: Only this much of an HTML page is read and scanned for mixed content.
@@ -32,7 +33,11 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Everything RFC 3986 allows in a path and query, '%' included so that
 # existing escapes survive; anything else (spaces, non-ASCII) is escaped.
 _SAFE_IN_TARGET = "!#$%&'()*+,/:;=?@[]~"
-_USER_AGENT = "flask-https-guard-probe"
+_HEADERS = {
+    "User-Agent": "flask-https-guard-probe",
+    "Accept": "text/html,*/*;q=0.8",
+    "Connection": "close",
+}
 
 # How a hop failed, named by the finding it gives (findings._FAILURES has the words).
 CONNECT, TIMEOUT, RESPONSE, TLS = "HP040", "HP041", "HP042", "HP033"
@@ -137,10 +142,6 @@ def _normalize_host(name: str) -> Optional[str]:
     return split[0].strip("[]") if split else None
 
 
-#: ``--resolve`` entries: (HOST, PORT) to ADDRESS; PORT None for ``HOST:*:ADDRESS``.
-Resolve = dict[tuple[str, Optional[int]], str]
-
-
 def parse_resolve(text: str) -> tuple[tuple[str, Optional[int]], str]:
     """Read ``HOST:PORT:ADDRESS`` as curl does; PORT may be ``*``, ADDRESS an IPv6 in brackets.
 
@@ -179,7 +180,8 @@ class ProbeSettings:
     deadline: float
     #: Verifies certificates: the system's CAs, or only those of ``--cafile``.
     context: ssl.SSLContext
-    resolve: Resolve
+    #: ``--resolve`` entries: (HOST, PORT) to ADDRESS; PORT None for ``HOST:*:ADDRESS``.
+    resolve: dict[tuple[str, Optional[int]], str]
 
     def address_for(self, target: Target) -> Optional[str]:
         """The ``--resolve`` address for ``target`` (its port's, else ``*``'s), or None."""
@@ -290,12 +292,6 @@ def fetch(target: Target, settings: ProbeSettings) -> Hop:
     address = settings.address_for(target)
     connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
     peer_address, peer = None, None
-    headers = {
-        "Host": target.authority,
-        "User-Agent": _USER_AGENT,
-        "Accept": "text/html,*/*;q=0.8",
-        "Connection": "close",
-    }
     try:
         # Closed by connection.close() below, wrapped in TLS or not.
         connection.sock = socket.create_connection((address or target.host, target.port), timeout)
@@ -305,23 +301,19 @@ def fetch(target: Target, settings: ProbeSettings) -> Hop:
                 connection.sock, server_hostname=target.host
             )
             peer = connection.sock.getpeercert()
-        connection.request("GET", target.path, headers=headers)
+        connection.request("GET", target.path, headers={"Host": target.authority, **_HEADERS})
         response = connection.getresponse()
-        body = ""
         html = response.headers.get_content_type() in ("text/html", "application/xhtml+xml")
-        if html and target.is_secure and response.status not in _REDIRECT_STATUSES:
-            body = _read_page(response, settings.deadline)
+        scanned = html and target.is_secure and response.status not in _REDIRECT_STATUSES
         return Hop(
             url=target.url,
             address=peer_address,
             status=response.status,
             location=response.getheader("Location"),
-            hsts=response.getheader("Strict-Transport-Security"),
+            hsts=response.getheader(HSTS_HEADER),
             certificate=Certificate.from_peer(dict(peer), time.time()) if peer else None,
-            content_security_policy=", ".join(
-                response.headers.get_all("Content-Security-Policy") or ()
-            ),
-            body=body,
+            content_security_policy=", ".join(response.headers.get_all(CSP_HEADER) or ()),
+            body=_read_page(response, settings.deadline) if scanned else "",
         )
     except ssl.SSLCertVerificationError as error:
         code = error.verify_code
