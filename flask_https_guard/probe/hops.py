@@ -228,11 +228,12 @@ class Hop:
     url: str
     #: The IP address connected to.
     address: Optional[str]
-    status: Optional[int]
-    location: Optional[str]
+    #: The response's; all None when there is none.
+    status: Optional[int] = None
+    location: Optional[str] = None
     #: The first Strict-Transport-Security header, as sent.
-    hsts: Optional[str]
-    certificate: Optional[Certificate]
+    hsts: Optional[str] = None
+    certificate: Optional[Certificate] = None
     #: Why there is no response, for the user; None when there is one.
     error: Optional[str] = None
     #: CONNECT, TIMEOUT, RESPONSE, TLS or a CERTIFICATE_* kind: the ID of its finding.
@@ -287,7 +288,8 @@ def fetch(target: Target, settings: ProbeSettings) -> Hop:
     """
     remaining = settings.deadline - time.monotonic()
     if remaining <= 0:
-        return _failed(target, None, TIMEOUT, "not requested: --total-timeout ran out first")
+        message = "not requested: --total-timeout ran out first"
+        return Hop(target.url, None, error=message, error_kind=TIMEOUT)
     timeout = min(settings.timeout, remaining)
     address = settings.address_for(target)
     connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
@@ -319,23 +321,19 @@ def fetch(target: Target, settings: ProbeSettings) -> Hop:
         code = error.verify_code
         kind = CERTIFICATE_HOST if code in _NAME_CODES else CERTIFICATE_UNTRUSTED
         kind = CERTIFICATE_EXPIRED if code in _EXPIRY_CODES else kind
-        failure = kind, f"certificate rejected: {error.verify_message or error}"
+        message = f"certificate rejected: {error.verify_message or error}"
     except ssl.SSLError as error:
-        failure = TLS, f"TLS handshake failed: {error.reason or error}"
+        kind, message = TLS, f"TLS handshake failed: {error.reason or error}"
     except (socket.timeout, TimeoutError):
-        failure = TIMEOUT, f"no answer within {timeout:g} s"
+        kind, message = TIMEOUT, f"no answer within {timeout:g} s"
     except (http.client.HTTPException, ValueError) as error:
-        failure = RESPONSE, f"not a valid HTTP response ({type(error).__name__}: {error})"
+        kind, message = RESPONSE, f"not a valid HTTP response ({type(error).__name__}: {error})"
     except OSError as error:
         where = f" (connecting to {address}, from --resolve)" if address else ""
-        failure = CONNECT, f"{error.strerror or error}{where}"
+        kind, message = CONNECT, f"{error.strerror or error}{where}"
     finally:
         connection.close()
-    return _failed(target, peer_address, *failure)
-
-
-def _failed(target: Target, address: Optional[str], kind: str, message: str) -> Hop:
-    return Hop(target.url, address, None, None, None, None, error=message, error_kind=kind)
+    return Hop(target.url, peer_address, error=message, error_kind=kind)
 
 
 def _read_page(response: http.client.HTTPResponse, deadline: float) -> str:
