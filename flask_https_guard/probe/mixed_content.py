@@ -50,7 +50,8 @@ class _SubresourceParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.base = page_url
         self.has_base = False
-        self.upgrades_insecure_requests = False
+        #: A <meta http-equiv> Content-Security-Policy has upgrade-insecure-requests.
+        self.upgraded = False
         self.found: list[MixedContent] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
@@ -58,7 +59,7 @@ class _SubresourceParser(HTMLParser):
         if tag == "base" and "href" in values and not self.has_base:
             self.base, self.has_base = urljoin(self.base, values["href"].strip()), True
         elif tag == "meta" and values.get("http-equiv", "").lower() == "content-security-policy":
-            self.upgrades_insecure_requests |= upgrades_insecure_requests(values.get("content", ""))
+            self.upgraded |= upgrades_insecure_requests(values.get("content", ""))
         for attribute, kind in _fetched_attributes(tag, values):
             for reference in _references(attribute, values.get(attribute, "")):
                 url = urljoin(self.base, reference)
@@ -107,8 +108,5 @@ def scan_mixed_content(chain: Chain) -> MixedContentScan:
     parser = _SubresourceParser(last.url)
     parser.feed(last.body)
     parser.close()
-    unique = tuple(dict.fromkeys(parser.found))
-    upgraded = parser.upgrades_insecure_requests or upgrades_insecure_requests(
-        last.content_security_policy
-    )
-    return MixedContentScan(last.url, upgraded, unique)
+    upgraded = parser.upgraded or upgrades_insecure_requests(last.content_security_policy)
+    return MixedContentScan(last.url, upgraded, tuple(dict.fromkeys(parser.found)))
