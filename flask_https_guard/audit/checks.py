@@ -138,15 +138,13 @@ def _check_hsts(app: Flask, guard: Guard) -> Iterator[Finding]:
 def _check_preload(app: Flask, guard: Guard) -> Iterator[Finding]:
     """HG005: the preload list wants http:// redirected to https on the same host first."""
     redirect_host = guard.options.redirect_host
+    target = host_entries(redirect_host)  # () without one: plain HTTP stays on its host
+    away = [host for host in owned_hosts(app) or ["any other Host"] if target and (host,) != target]
     problems = []
-    if redirect_host is not None:
-        owned = owned_hosts(app)
-        target = host_entries([redirect_host])
-        away = [host for host in owned if (host,) != target] if owned else ["any other Host"]
-        if away:
-            problems.append(
-                f"plain HTTP to {', '.join(away)} redirects to another host ({redirect_host})"
-            )
+    if away:
+        problems.append(
+            f"plain HTTP to {', '.join(away)} redirects to another host ({redirect_host})"
+        )
     _, home = guard.route(request_environ(base_url(app), "/"))
     if not guard.policy.decide(home, "/").guarded:
         problems.append("the home page / is served over plain HTTP")
@@ -183,7 +181,7 @@ def _check_hosts(app: Flask, guard: Guard) -> Iterator[Finding]:
             " works, but it reads as if case mattered.",
             "Write host names in lower case, as URLs and certificates show them.",
         )
-    canonical = host_entries([options.canonical_host]) if options.canonical_host else ()
+    canonical = host_entries(options.canonical_host)
     if canonical and owned and not is_trusted(canonical[0], owned):
         trusted = bool(app.config.get("TRUSTED_HOSTS"))
         outcome = (
@@ -254,8 +252,7 @@ def _check_talisman(app: Flask, guard: Guard) -> Iterator[Finding]:
     problems = []
     level = "warning"
     if talisman.force_https:
-        overruled = [route.rule for route in guard_routes(app) if talisman.overrules(app, route)]
-        listed = first_few(overruled)
+        listed = first_few([r.rule for r in guard_routes(app) if talisman.overrules(app, r)])
         problems.append(
             f"its force_https redirects plain-HTTP requests with {talisman.status}, for POST"
             " too (clients may turn it into GET)"
@@ -422,8 +419,7 @@ def _check_unguarded(app: Flask, guard: Guard) -> Iterator[Finding]:
     holding = [rule for rule in required if enforced(app, rule.endpoint)]
     if holding:
         hsts = guard.options.hsts_policy()
-        permanent = guard.options.permanent
-        codes = f"{status_for('GET', permanent)}/{status_for('POST', permanent)}"
+        codes = "/".join(str(status_for(m, guard.options.permanent)) for m in ("GET", "POST"))
         yield Finding.of(
             "HG012",
             f"App {app.name!r} has {len(holding)} route(s) marked @require_https but no"

@@ -145,10 +145,10 @@ def _route(guard: Guard, rule: Rule) -> RoutePolicy:
     examples = RuleExamples(guard, rule)
     under_skips = [examples.under(skip) for skip in guard.options.skips]
     samples = list(dict.fromkeys([*examples.typical(), *filter(None, under_skips)]))
-    decided = [(ex.path, guard.policy.decide(rule.endpoint, ex.path_info)) for ex in samples]
-    guarded = [decision for _, decision in decided if decision.guarded]
+    decided = {ex.path: guard.policy.decide(rule.endpoint, ex.path_info) for ex in samples}
+    guarded = [decision for decision in decided.values() if decision.guarded]
     if not guarded:
-        decision = decided[0][1]
+        decision = next(iter(decided.values()))
         reason = "no HTTPSGuard" if unguarded and not decision.explicit else decision.reason
         return entry("exempt" if decision.explicit else "not guarded", reason)
     decision = guarded[0]
@@ -166,12 +166,11 @@ def _route(guard: Guard, rule: Rule) -> RoutePolicy:
     )
     if options.report_only:
         return entry("report only", f"{reason}; report_only, would get {status_codes(codes)}")
-    skipped = [(path, d) for path, d in decided if not d.guarded and d.explicit]
+    skipped = {path: d for path, d in decided.items() if not d.guarded and d.explicit}
     if skipped:
-        by = first_few(list(dict.fromkeys(d.reason for _, d in skipped)))
-        paths = [path for path, _ in skipped]
-        reason = f"{reason}; exempt by {by} (e.g. {first_few(paths)})"
-        return entry("partly exempt", reason, codes, paths)
+        by = first_few(list(dict.fromkeys(d.reason for d in skipped.values())))
+        reason = f"{reason}; exempt by {by} (e.g. {first_few(list(skipped))})"
+        return entry("partly exempt", reason, codes, skipped)
     kinds = sorted({"refuse" if code == 403 else "redirect" for code in codes.values()})
     return entry("+".join(kinds) or "redirect", reason, codes)
 
