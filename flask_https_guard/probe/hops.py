@@ -386,7 +386,6 @@ def first_https_responses(chain: Chain) -> dict[str, Hop]:
     """The first https response from each host, in chain order."""
     first: dict[str, Hop] = {}
     for hop in chain.hops:
-        target = hop.target
-        if target.is_secure and hop.status is not None:
-            first.setdefault(target.host, hop)
+        if hop.target.is_secure and hop.status is not None:
+            first.setdefault(hop.target.host, hop)
     return first

@@ -129,17 +129,15 @@ def preload_status(chain: Chain, subdomains: Sequence[Hop] = ()) -> PreloadStatu
     elif first.error:
         redirect = (False, f"{first.url}: {first.error}")
     https_hop = first_https_responses(chain).get(host)
-    errors = [hop.error for hop in chain.hops if hop.target.host == host and hop.target.is_secure]
     served = https_hop is not None
-    reached = (
-        "" if served else next(filter(None, errors), f"the chain never reached https://{host}")
-    )
+    errors = (hop.error for hop in chain.hops if hop.target.host == host and hop.target.is_secure)
+    reason = "" if served else next(filter(None, errors), f"the chain never reached https://{host}")
     header = parse_hsts(https_hop.hsts) if https_hop and https_hop.hsts else None
     max_age = header.max_age if header else None
     covers, requested = bool(header and header.include_subdomains), bool(header and header.preload)
     requirements = [
         Requirement("http redirects to https on the same host", *redirect),
-        Requirement(f"https://{host} answers with a valid certificate", served, reached),
+        Requirement(f"https://{host} answers with a valid certificate", served, reason),
         Requirement(
             "Strict-Transport-Security on that response",
             header is not None and header.problem is None,
