@@ -62,7 +62,7 @@ _FAILURES = {
 
 
 def _connection_findings(chain: Chain, subdomains: Sequence[Hop]) -> Iterator[Finding]:
-    expiring: set[str] = set()
+    seen: set[str] = set()  # hosts already given an HP034
     named = [(hop, False) for hop in chain.hops] + [(hop, True) for hop in subdomains]
     for hop, subdomain in named:
         target = hop.target
@@ -81,12 +81,8 @@ def _connection_findings(chain: Chain, subdomains: Sequence[Hop]) -> Iterator[Fi
                 )
             yield Finding.of(finding_id, message, hint.format(**names))
         certificate = hop.certificate
-        if (
-            certificate is not None
-            and certificate.days_left < EXPIRY_WARNING_DAYS
-            and target.host not in expiring
-        ):
-            expiring.add(target.host)
+        if certificate and certificate.days_left < EXPIRY_WARNING_DAYS and target.host not in seen:
+            seen.add(target.host)
             yield Finding.of(
                 "HP034",
                 f"the certificate of {target.host} expires in {certificate.days_left} days"
