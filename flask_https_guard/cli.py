@@ -82,10 +82,9 @@ def format_table(
     while sum(widths) + gaps > width and max(widths) > 8:
         widths[widths.index(max(widths))] -= 1  # the widest column loses a character
     return [
-        "  ".join(_fit(cell, column_width) for cell, column_width in zip(row, widths)).rstrip()
+        "  ".join(
+            cell.ljust(w) if len(cell) <= w else cell[: w - 1] + "~"  # "~": cut here
+            for cell, w in zip(row, widths)
+        ).rstrip()
         for row in [list(headers), ["-" * w for w in widths], *rows]
     ]
-
-
-def _fit(cell: str, width: int) -> str:
-    return cell.ljust(width) if len(cell) <= width else cell[: width - 1] + "~"

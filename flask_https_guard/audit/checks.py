@@ -385,8 +385,7 @@ def _check_scheme_source(guard: Guard, outer: list[Any]) -> Iterator[Finding]:
         )
         source = f"trusted_proxies={count}: {entry}, through the ProxyFix the guard installed"
         extra = [name for name in options.trusted_proxy_headers if name != "forwarded"]
-        if extra:
-            source += f" (which also trusts {', '.join(extra)})"
+        source += f" (which also trusts {', '.join(extra)})" if extra else ""
         if options.https_header is not None:
             name, value = options.https_header
             source += f", or the platform header {name + (': ' + value if value else '')!r}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from itertools import chain
 from typing import Any, Optional
 
@@ -131,17 +132,12 @@ def guard_routes(app: Flask) -> list[RoutePolicy]:
 
 def _route(guard: Guard, rule: Rule) -> RoutePolicy:
     methods = rule_methods(rule)
-
-    def entry(policy: str, reason: str, codes: Any = None, examples: Any = ()) -> RoutePolicy:
-        return RoutePolicy(
-            rule.rule, rule.endpoint, methods, policy, codes or {}, reason, list(examples)
-        )
-
+    # The rest in RoutePolicy's order: policy, statuses, reason, exempt examples.
+    entry = partial(RoutePolicy, rule.rule, rule.endpoint, methods)
     unguarded = guard.extension is None
     if not guard.is_active():
-        return entry(
-            "not guarded", "no HTTPSGuard" if unguarded else "guard inactive (disabled or debug)"
-        )
+        reason = "no HTTPSGuard" if unguarded else "guard inactive (disabled or debug)"
+        return entry("not guarded", {}, reason)
     examples = RuleExamples(guard, rule)
     under_skips = [examples.under(skip) for skip in guard.options.skips]
     samples = list(dict.fromkeys([*examples.typical(), *filter(None, under_skips)]))
@@ -150,13 +146,13 @@ def _route(guard: Guard, rule: Rule) -> RoutePolicy:
     if not guarded:
         decision = next(iter(decided.values()))
         reason = "no HTTPSGuard" if unguarded and not decision.explicit else decision.reason
-        return entry("exempt" if decision.explicit else "not guarded", reason)
+        return entry("exempt" if decision.explicit else "not guarded", {}, reason)
     decision = guarded[0]
     if unguarded and not enforced(guard.app, rule.endpoint):
         reason = (
             f"{decision.reason}, not enforced: no HTTPSGuard and the mark does not enforce itself"
         )
-        return entry("not guarded", reason)
+        return entry("not guarded", {}, reason)
     reason = f"{decision.reason}, default options" if unguarded else decision.reason
     options = guard.options
     codes = (
@@ -165,14 +161,14 @@ def _route(guard: Guard, rule: Rule) -> RoutePolicy:
         else {m: status_for(m, options.permanent, options.refuse_insecure_writes) for m in methods}
     )
     if options.report_only:
-        return entry("report only", f"{reason}; report_only, would get {status_codes(codes)}")
+        return entry("report only", {}, f"{reason}; report_only, would get {status_codes(codes)}")
     skipped = {path: d for path, d in decided.items() if not d.guarded and d.explicit}
     if skipped:
         by = first_few(list(dict.fromkeys(d.reason for d in skipped.values())))
         reason = f"{reason}; exempt by {by} (e.g. {first_few(list(skipped))})"
-        return entry("partly exempt", reason, codes, skipped)
+        return entry("partly exempt", codes, reason, list(skipped))
     kinds = sorted({"refuse" if code == 403 else "redirect" for code in codes.values()})
-    return entry("+".join(kinds) or "redirect", reason, codes)
+    return entry("+".join(kinds) or "redirect", codes, reason)
 
 
 def _with_talisman(app: Flask, talisman: TalismanSettings, route: RoutePolicy) -> RoutePolicy:
