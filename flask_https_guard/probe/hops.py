@@ -93,21 +93,19 @@ def parse_url(text: str) -> Target:
     Raises :class:`ProbeUsageError` for anything else.
     """
     text = text.strip()
-    url = text if "://" in text else f"http://{text}"
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(text if "://" in text else f"http://{text}")
         port = parts.port
     except ValueError as error:
         raise ProbeUsageError("URL", f"{text!r} is not a valid URL ({error})") from None
-    scheme = parts.scheme.lower()
+    scheme = parts.scheme  # lower-cased by urlsplit
     if scheme not in _DEFAULT_PORTS:
         raise ProbeUsageError("URL", f"{text!r} is not an http:// or https:// URL")
     host = _normalize_host(parts.hostname or "")
     if host is None:
         raise ProbeUsageError("URL", f"{text!r} has no valid host name")
-    path = quote(parts.path or "/", safe=_SAFE_IN_TARGET)
-    if parts.query:
-        path += "?" + quote(parts.query, safe=_SAFE_IN_TARGET)
+    query = f"?{parts.query}" if parts.query else ""
+    path = quote(f"{parts.path or '/'}{query}", safe=_SAFE_IN_TARGET)  # '?' is safe
     return Target(scheme, host, port or _DEFAULT_PORTS[scheme], path)
 
 
@@ -185,8 +183,7 @@ class ProbeSettings:
 
     def address_for(self, target: Target) -> Optional[str]:
         """The ``--resolve`` address for ``target`` (its port's, else ``*``'s), or None."""
-        exact = self.resolve.get((target.host, target.port))
-        return exact or self.resolve.get((target.host, None))
+        return self.resolve.get((target.host, target.port)) or self.resolve.get((target.host, None))
 
 
 # --- One hop ----------------------------------------------------------------
