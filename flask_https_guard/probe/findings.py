@@ -150,16 +150,15 @@ def _hsts_findings(chain: Chain) -> Iterator[Finding]:
             f" this plain-HTTP request was https. {_TRUST_PROXY_HINT}",
         )
     for host, hop in first_https_responses(chain).items():
-        if not hop.hsts:
+        header = parse_hsts(hop.hsts) if hop.hsts else None
+        if header is None:
             yield Finding.of(
                 "HP010",
                 f"https://{host} answered without Strict-Transport-Security ({hop.url})",
                 "Send HSTS on every https response, redirects included (HTTPSGuard does"
                 " by default).",
             )
-            continue
-        header = parse_hsts(hop.hsts)
-        if header.problem is not None:
+        elif header.problem is not None:
             yield Finding.of(
                 "HP012",
                 f"browsers ignore the Strict-Transport-Security of {host}:"
