@@ -38,14 +38,10 @@ REGISTRY: dict[str, Entry] = {
     "HG007": Entry("warning", "No TRUSTED_HOSTS, SERVER_NAME or redirect_host."),
     "HG008": Entry("warning", "An exempt route accepts POST, PUT, PATCH or DELETE."),
     "HG009": Entry("info", "Which layer decides a request's scheme."),
-    "HG010": Entry(
-        "warning", "Proxy trust counted twice: the app's own ProxyFix and trusted_proxies."
-    ),
+    "HG010": Entry("warning", "Proxy trust counted twice: your ProxyFix and trusted_proxies."),
     "HG011": Entry("info", "Redirects are temporary (302/307)."),
     "HG012": Entry("warning", "@require_https marks enforce themselves with the default options."),
-    "HG013": Entry(
-        "error", "A @require_https mark that nothing enforces, on an app without a guard."
-    ),
+    "HG013": Entry("error", "A @require_https mark that nothing enforces (the app has no guard)."),
     "HG014": Entry("warning", "Flask-Talisman also forces https or sends HSTS."),
     "HG015": Entry("info", "Templates are served without upgrade_insecure_requests."),
     "HG016": Entry("warning", "report_only is on: nothing is redirected, no HSTS."),
