@@ -203,12 +203,12 @@ def _check_hosts(app: Flask, guard: Guard) -> Iterator[Finding]:
 def _written_hosts(app: Flask, guard: Guard) -> list[tuple[str, str]]:
     """Host names as the user wrote them: Flask's config, and the guard's host options."""
     trusted = app.config.get("TRUSTED_HOSTS") or ()
-    written: list[tuple[str, Any]] = [("SERVER_NAME", app.config.get("SERVER_NAME"))]
-    written += [
-        ("TRUSTED_HOSTS", host) for host in ([trusted] if isinstance(trusted, str) else trusted)
-    ]
     given = OPTIONS.given(guard.extension.arguments, app.config)
-    written += [given[name][:2] for name in ("redirect_host", "canonical_host") if name in given]
+    written: list[tuple[str, Any]] = [
+        ("SERVER_NAME", app.config.get("SERVER_NAME")),
+        *(("TRUSTED_HOSTS", host) for host in ([trusted] if isinstance(trusted, str) else trusted)),
+        *(given[name][:2] for name in ("redirect_host", "canonical_host") if name in given),
+    ]
     return [(where, value) for where, value in written if isinstance(value, str)]
 
 
