@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
 from .extension import default_guard
-from .guard import EXTENSION_KEY, SECURE_SCHEMES, Guard, in_app
+from .guard import EXTENSION_KEY, SECURE_SCHEMES, Guard
 from .marks import DECORATOR_NAMES, EXEMPT, REFUSE, REQUIRE, mark_enforcing, set_mark
 from .policy import decision_for_mark
 
@@ -90,7 +90,7 @@ def _enforcing(view: Callable[..., Any], mark: str) -> Callable[..., Any]:
         # that view's endpoint, not this one.
         routed_here = guard.app.view_functions.get(endpoint) is wrapper
         found = environ.get("werkzeug.request")
-        return in_app(guard.answer_in_app(environ, endpoint, found, decision, routed_here), guard)
+        return guard.answer_in_app(environ, endpoint, found, decision, routed_here)
 
     run = view
     if inspect.iscoroutinefunction(view):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from flask import request
 from werkzeug.exceptions import Forbidden, HTTPException
@@ -122,7 +122,7 @@ class Guard:
         endpoint: Optional[str],
         request: Any = None,
         decision: Optional[Decision] = None,
-    ) -> Optional[WSGIApp]:
+    ) -> Union[Redirect, HTTPException, None]:
         """The one decision for a plain-HTTP request: None to serve it, else the answer.
 
         The answer is a redirect, or an HTTP error (400 for a Host the app does
@@ -169,7 +169,7 @@ class Guard:
         request: Any,
         decision: Optional[Decision] = None,
         routed_here: bool = True,
-    ) -> Optional[WSGIApp]:
+    ) -> Any:
         """:meth:`answer` for a plain-HTTP request that reached a marked view inside the app.
 
         Only a mark decides here (``decision``, else the endpoint's). Where this
@@ -178,6 +178,9 @@ class Guard:
         ``exempt_when``). Elsewhere the mark still holds: no guard, an app
         mounted under a prefix in its own ``wsgi_app``, or (not ``routed_here``)
         a marked view called from another view.
+
+        None to serve it, else the app's own redirect response; errors are
+        raised, so the app's error handlers render them.
         """
         if decision is None:
             decision = self.policy.marked(endpoint)
@@ -186,11 +189,16 @@ class Guard:
         if routed_here and environ.get(DECIDED) == (self, endpoint):
             return None
         answer = self.answer(environ, endpoint, request, decision)
-        if answer is None and routed_here:
-            environ[DECIDED] = (self, endpoint)
-        return answer
+        if answer is None:
+            if routed_here:
+                environ[DECIDED] = (self, endpoint)
+            return None
+        if isinstance(answer, HTTPException):
+            raise answer
+        headers = [("Location", answer.location), ("Content-Length", "0")]  # a Redirect
+        return self.app.response_class(status=answer.status, headers=headers)
 
-    def enforce_marks(self) -> Optional[WSGIApp]:
+    def enforce_marks(self) -> Any:
         """Hold the request's marks from inside the app (a ``before_request`` function).
 
         For marked blueprints, and on apps whose routing the middleware cannot
@@ -200,8 +208,7 @@ class Guard:
         environ = request.environ
         if environ["wsgi.url_scheme"] in SECURE_SCHEMES:
             return None
-        answer = self.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request"))
-        return in_app(answer, self)  # type: ignore[no-any-return]
+        return self.answer_in_app(environ, request.endpoint, environ.get("werkzeug.request"))
 
     def canonical_answer(self, environ: Environ) -> Optional[WSGIApp]:
         """The permanent redirect of a secure request to ``canonical_host``, or None."""
@@ -285,17 +292,6 @@ class Guard:
             self.app.name,
             hint,
         )
-
-
-def in_app(answer: Optional[WSGIApp], guard: Guard) -> Any:
-    """An answer given inside the app: errors are raised, so the app's handlers
-    render them; a redirect becomes the app's own response."""
-    if isinstance(answer, HTTPException):
-        raise answer
-    if isinstance(answer, Redirect):
-        headers = [("Location", answer.location), ("Content-Length", "0")]
-        return guard.app.response_class(status=answer.status, headers=headers)
-    return answer
 
 
 def describe_layer(layer: Any) -> str:
