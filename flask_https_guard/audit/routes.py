@@ -78,8 +78,7 @@ class TalismanSettings:
                 talisman.strict_transport_security_include_subdomains,
                 talisman.strict_transport_security_preload,
             )
-        status = 301 if talisman.force_https_permanent else 302
-        return cls(bool(talisman.force_https), status, hsts)
+        return cls(bool(talisman.force_https), 301 if talisman.force_https_permanent else 302, hsts)
 
     def overrules(self, app: Flask, route: RoutePolicy) -> bool:
         """Whether Talisman redirects plain-HTTP requests that the guard serves."""
