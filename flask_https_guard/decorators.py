@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
 from typing import Any, Callable, Optional, TypeVar, Union, overload
 
 from flask import Blueprint, current_app, request
@@ -21,7 +20,6 @@ from .policy import decision_for_mark
 
 Markable = TypeVar("Markable")
 _DEFAULTS_KEY = "https_guard.defaults"
-_defaults_lock = threading.Lock()
 
 
 @overload
@@ -164,20 +162,18 @@ class _GuardFinder:
 def _guard_of_current_app() -> Guard:
     """The app's guard, or the defaults that marks enforce on an app without one."""
     extensions = current_app.extensions
-    guard = extensions.get(EXTENSION_KEY) or extensions.get(_DEFAULTS_KEY)
+    guard: Optional[Guard] = extensions.get(EXTENSION_KEY) or extensions.get(_DEFAULTS_KEY)
     if guard is None:
-        with _defaults_lock:
-            guard = extensions.get(_DEFAULTS_KEY)
-            if guard is None:
-                # app_context().app is the app object itself, not the proxy.
-                app = current_app.app_context().app
-                guard = extensions[_DEFAULTS_KEY] = default_guard(app)
-                guard.log_once(
-                    "no guard",
-                    "App %r has views marked @require_https but no HTTPSGuard; they"
-                    " enforce HTTPS themselves with default options (the app's"
-                    " HTTPS_GUARD_* config is not read). Add HTTPSGuard(app,"
-                    " global_mode=False) to configure it.",
-                    app.name,
-                )
+        # app_context().app is the app object itself, not the proxy. Racing
+        # threads may build two; setdefault keeps one, and it logs once.
+        app = current_app.app_context().app
+        guard = extensions.setdefault(_DEFAULTS_KEY, default_guard(app))
+        guard.log_once(
+            "no guard",
+            "App %r has views marked @require_https but no HTTPSGuard; they"
+            " enforce HTTPS themselves with default options (the app's"
+            " HTTPS_GUARD_* config is not read). Add HTTPSGuard(app,"
+            " global_mode=False) to configure it.",
+            app.name,
+        )
     return guard

@@ -123,3 +123,33 @@ def test_interleaved_requests_each_get_their_own_answer():
     # Nothing the guard resolved at init_app changed while serving.
     assert app.extensions["https_guard"].options is options_before
     assert app.extensions["https_guard"].options == options_before
+
+
+def test_marks_without_a_guard_under_racing_first_requests_warn_once(caplog):
+    # The defaults that marks enforce on an app without a guard are made by the
+    # first requests; racing threads must all be answered, and warned about once.
+    app = Flask(__name__)
+
+    @app.get("/pay")
+    @require_https
+    def pay():
+        return "pay"
+
+    start = threading.Barrier(THREADS)
+    statuses = []
+
+    def first_request(secure: bool) -> None:
+        client = app.test_client()
+        start.wait()
+        base = "https://app.test" if secure else "http://app.test"
+        response = client.get("/pay", base_url=base)
+        statuses.append((secure, response.status_code, HSTS in response.headers))
+
+    threads = [threading.Thread(target=first_request, args=(n % 2 == 0,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(set(statuses)) == [(False, 302, False), (True, 200, True)]
+    warnings = [r for r in caplog.records if "no HTTPSGuard" in r.getMessage()]
+    assert len(warnings) == 1
