@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pathlib
 
+import pytest
 from flask import Blueprint, Flask, render_template_string, url_for
 from flask.views import View
 from flask_talisman import Talisman
@@ -91,6 +92,15 @@ class TestTrustDoubled:
         _, _, found = findings(app)
         assert "HG010" not in found
         assert "trusted_proxies=1" in found["HG009"]["message"]
+
+    @pytest.mark.parametrize(
+        "count, ordinal", [(1, "1st"), (2, "2nd"), (11, "11th"), (22, "22nd"), (112, "112th")]
+    )
+    def test_the_trusted_entry_is_named_by_its_ordinal(self, count, ordinal):
+        app = plain_app()
+        HTTPSGuard(app, trusted_proxies=count)
+        message = findings(app)[2]["HG009"]["message"]
+        assert f"the {ordinal} X-Forwarded-Proto entry from the right" in message
 
     def test_own_proxy_fix_alone_is_not_doubled(self):
         app = plain_app()
@@ -456,6 +466,13 @@ class TestHostNames:
         # As the finding says: compared case-insensitively.
         response = app.test_client().get("/", "http://www.shop.example")
         assert response.headers["Location"] == "https://www.shop.example/"
+
+    def test_a_comma_separated_trusted_hosts_is_reported_entry_by_entry(self):
+        app = plain_app(TRUSTED_HOSTS="shop.example, WWW.Shop.Example")  # as from the env
+        HTTPSGuard(app)
+        message = findings(app)[2]["HG023"]["message"]
+        assert "TRUSTED_HOSTS 'WWW.Shop.Example'" in message
+        assert "shop.example," not in message
 
     def test_an_argument_with_capitals_too(self):
         app = plain_app(TRUSTED_HOSTS=["www.shop.example"])

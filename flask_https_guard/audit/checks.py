@@ -206,7 +206,12 @@ def _written_hosts(app: Flask, guard: Guard) -> list[tuple[str, str]]:
     given = OPTIONS.given(guard.extension.arguments, app.config)
     written: list[tuple[str, Any]] = [
         ("SERVER_NAME", app.config.get("SERVER_NAME")),
-        *(("TRUSTED_HOSTS", host) for host in ([trusted] if isinstance(trusted, str) else trusted)),
+        *(
+            ("TRUSTED_HOSTS", host)
+            for host in (
+                [h.strip() for h in trusted.split(",")] if isinstance(trusted, str) else trusted
+            )
+        ),
         *(given[name][:2] for name in ("redirect_host", "canonical_host") if name in given),
     ]
     return [(where, value) for where, value in written if isinstance(value, str)]
@@ -404,7 +409,8 @@ def _check_scheme_source(guard: Guard, outer: list[Any]) -> Iterator[Finding]:
 
 
 def _ordinal(number: int) -> str:
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(number if number < 20 else number % 10, "th")
+    teens = number % 100 in (11, 12, 13)  # 11th, 112th
+    suffix = "th" if teens else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
 
 
