@@ -195,8 +195,9 @@ class Guard:
             return None
         if isinstance(answer, HTTPException):
             raise answer
-        headers = [("Location", answer.location), ("Content-Length", "0")]  # a Redirect
-        return self.app.response_class(status=answer.status, headers=headers)
+        response = self.app.response_class(status=answer.status)  # from a Redirect
+        response.headers["Location"] = answer.location
+        return response
 
     def enforce_marks(self) -> Any:
         """Hold the request's marks from inside the app (a ``before_request`` function).
