@@ -73,9 +73,7 @@ def _terminal_width() -> int:
     return max(_MIN_WIDTH, shutil.get_terminal_size((_FALLBACK_WIDTH, 24)).columns)
 
 
-def format_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int = _FALLBACK_WIDTH
-) -> list[str]:
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str]:
     """Aligned columns that fit ``width``: the widest column is cut first."""
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
     gaps = 2 * (len(widths) - 1)

@@ -423,14 +423,13 @@ def _check_unguarded(app: Flask, guard: Guard) -> Iterator[Finding]:
     required = [rule for rule, decision in marked if decision is not None and decision.guarded]
     holding = [rule for rule in required if enforced(app, rule.endpoint)]
     if holding:
-        hsts = guard.options.hsts_policy()
         codes = "/".join(str(status_for(m, guard.options.permanent)) for m in ("GET", "POST"))
         yield Finding.of(
             "HG012",
             f"App {app.name!r} has {len(holding)} route(s) marked @require_https but no"
             f" HTTPSGuard: those redirect by themselves with the default options ({codes},"
-            f" HSTS {hsts or 'off'}), without the app's HTTPS_GUARD_* config; every other"
-            " route is served over plain HTTP.",
+            f" HSTS {guard.options.hsts_policy()}), without the app's HTTPS_GUARD_* config;"
+            " every other route is served over plain HTTP.",
             "Add HTTPSGuard(app, global_mode=False) to apply your config to the marked"
             " views, or HTTPSGuard(app) to guard every route.",
         )
