@@ -43,7 +43,7 @@ REGISTRY: dict[str, Entry] = {
     "HG012": Entry("warning", "@require_https marks enforce themselves with the default options."),
     "HG013": Entry("error", "A @require_https mark that nothing enforces (the app has no guard)."),
     "HG014": Entry("warning", "Flask-Talisman also forces https or sends HSTS."),
-    "HG015": Entry("info", "Templates are served without upgrade_insecure_requests."),
+    "HG015": Entry("info", "Templates are served over https without upgrade_insecure_requests."),
     "HG016": Entry("warning", "report_only is on: nothing is redirected, no HSTS."),
     "HG017": Entry("warning", "A skips entry matches no route."),
     "HG018": Entry("info", "PREFERRED_URL_SCHEME is http."),

@@ -381,9 +381,22 @@ def test_installed_as_a_flask_command(command):
 class TestFindingRegistry:
     """One registry of finding IDs: the code, the docs and the levels agree with it."""
 
-    def docs_rows(self):
+    def docs_table(self):
+        """(ID, level, meaning) for each row; the meaning cell may go on over indented lines."""
         text = (ROOT / "docs" / "cli.rst").read_text(encoding="utf-8")
-        return re.findall(r"^   \* - (H[GP]\d{3})\n     - (\w+)$", text, flags=re.MULTILINE)
+        return re.findall(
+            r"^   \* - (H[GP]\d{3})\n     - (\w+)\n     - (.+(?:\n       .+)*)$",
+            text,
+            flags=re.MULTILINE,
+        )
+
+    def docs_rows(self):
+        return [(finding_id, level) for finding_id, level, _ in self.docs_table()]
+
+    @staticmethod
+    def plain(text):
+        """``code`` becomes code and whitespace one space, as a reader sees the text."""
+        return " ".join(re.sub(r"``(.+?)``", r"\1", text).split())
 
     def test_the_docs_tables_list_every_id_with_its_level(self):
         rows = self.docs_rows()
@@ -393,6 +406,16 @@ class TestFindingRegistry:
             for finding_id, entry in REGISTRY.items()
         ]
         assert sorted(rows) == sorted(expected)
+
+    def test_each_docs_meaning_starts_with_the_registered_one(self):
+        meanings = {finding_id: meaning for finding_id, _, meaning in self.docs_table()}
+        assert sorted(meanings) == sorted(REGISTRY), "a row's meaning cell was not found"
+        for finding_id, entry in REGISTRY.items():
+            registered, docs = self.plain(entry.meaning), self.plain(meanings[finding_id])
+            assert docs.startswith(registered), (
+                f"{finding_id}: the docs' meaning does not start with the registry's\n"
+                f"  registry: {registered}\n  docs:     {docs}"
+            )
 
     def test_the_audit_package_has_no_table_of_its_own(self):
         import flask_https_guard.audit
